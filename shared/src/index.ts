@@ -1,0 +1,21 @@
+export { loadProto, lookupService, PROTO_DIR, ETCD_PROTO_DIR, PROTO_LOADER_OPTIONS } from './proto.js';
+export { startTracing, perMillionSampler, parentBasedAlwaysOn } from './tracing.js';
+export type { Tracing, TracingOptions } from './tracing.js';
+export { parseResourceAttributes, resourceAttributesFromEnv, otlpGrpcUrl, resolveOtlpEndpoint } from './resource-env.js';
+export { extractFromMetadata, injectIntoMetadata, extractFromHeaders, injectIntoHeaders } from './propagation.js';
+export {
+  OTELGRPC_SCOPE,
+  grpcSpanName,
+  parseFullMethod,
+  parsePeer,
+  peerAttributes,
+  grpcSpanStart,
+  grpcCodeName,
+  grpcStatusAttributes,
+  grpcSpanStatus,
+  grpcMessageEvent,
+} from './otelgrpc.js';
+export type { OtelGrpcProfile, Peer } from './otelgrpc.js';
+export { GrpcError, toGrpcStatus, grpcErrorOf } from './grpc-errors.js';
+export { tracedUnary, tracedBidi } from './grpc-server.js';
+export type { GrpcServerTracing, ServerCallContext, StreamSession } from './grpc-server.js';
