@@ -23,3 +23,7 @@ export { parseFlags, parseDuration, formatUsage, FlagError } from './flags.js';
 export type { FlagSpec, FlagSpecs, FlagType, ParsedFlags } from './flags.js';
 export { onShutdown } from './lifecycle.js';
 export type { CommandMain } from './lifecycle.js';
+export { startOtlpReceiver, invalidSpanReason } from './otlp-receiver.js';
+export type { OtlpReceiver, OtlpReceiverOptions, ReceivedSpan, ReceiverStats } from './otlp-receiver.js';
+export { tracesDataToJson, attributesToJs, anyValueToJs } from './otlp-json.js';
+export type { AttrValue } from './otlp-json.js';

@@ -1,0 +1,249 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadProto, lookupService } from './proto.js';
+import {
+  attributesToJs,
+  hex,
+  tracesDataToJson,
+  type AttrValue,
+  type RawResourceSpans,
+  type RawSpan,
+} from './otlp-json.js';
+
+/** One received span, flattened with its resource and scope for easy assertions and queries. */
+export interface ReceivedSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** '' for a root span. */
+  readonly parentSpanId: string;
+  readonly traceState: string;
+  readonly flags: number;
+  readonly name: string;
+  /** OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  readonly kind: number;
+  readonly startTimeUnixNano: bigint;
+  readonly endTimeUnixNano: bigint;
+  readonly attributes: Readonly<Record<string, AttrValue>>;
+  readonly events: ReadonlyArray<{ name: string; timeUnixNano: bigint; attributes: Readonly<Record<string, AttrValue>> }>;
+  readonly links: ReadonlyArray<{ traceId: string; spanId: string; attributes: Readonly<Record<string, AttrValue>> }>;
+  /** OTLP StatusCode: 0 unset, 1 ok, 2 error. */
+  readonly status: { readonly code: number; readonly message: string };
+  readonly resource: Readonly<Record<string, AttrValue>>;
+  readonly scope: { readonly name: string; readonly version: string };
+  readonly receivedAt: number;
+}
+
+export interface OtlpReceiverOptions {
+  host?: string;
+  /** 0 (the default) lets the OS pick a free port. */
+  port?: number;
+  /** Oldest traces are evicted once more spans than this are held (default 200 000). */
+  maxSpans?: number;
+  /** Appends each accepted batch here as one OTLP/JSON line, as the Collector's file exporter does. */
+  tracesFile?: string;
+}
+
+export interface ReceiverStats {
+  exportRequests: number;
+  spansAccepted: number;
+  spansRejected: number;
+  spansEvicted: number;
+}
+
+export interface OtlpReceiver {
+  /** `host:port` to give an exporter. */
+  readonly endpoint: string;
+  readonly port: number;
+  spans(): ReceivedSpan[];
+  trace(traceId: string): ReceivedSpan[];
+  traceIds(): string[];
+  stats(): Readonly<ReceiverStats>;
+  /** Called after every accepted batch with the spans it added. */
+  onSpans(listener: (spans: readonly ReceivedSpan[]) => void): () => void;
+  /** Resolves with all spans once `predicate` holds, or rejects after `timeoutMs` listing what did arrive. */
+  waitForSpans(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+const ZERO = /^0*$/;
+
+/** Why a span cannot be stored, or undefined when it can. Pure, so it is table-tested. */
+export function invalidSpanReason(s: RawSpan): string | undefined {
+  const t = hex(s.traceId);
+  const id = hex(s.spanId);
+  const parent = hex(s.parentSpanId);
+  if (t.length !== 32 || ZERO.test(t)) return 'invalid trace id';
+  if (id.length !== 16 || ZERO.test(id)) return 'invalid span id';
+  if (parent !== '' && parent.length !== 16) return 'invalid parent span id';
+  return undefined;
+}
+
+function flatten(rs: RawResourceSpans, receivedAt: number, accept: (s: RawSpan) => boolean): ReceivedSpan[] {
+  const resource = attributesToJs(rs.resource?.attributes);
+  const out: ReceivedSpan[] = [];
+  for (const ss of rs.scopeSpans ?? []) {
+    const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' };
+    for (const s of ss.spans ?? []) {
+      if (!accept(s)) continue;
+      out.push({
+        traceId: hex(s.traceId),
+        spanId: hex(s.spanId),
+        parentSpanId: hex(s.parentSpanId),
+        traceState: s.traceState ?? '',
+        flags: s.flags ?? 0,
+        name: s.name ?? '',
+        kind: s.kind ?? 0,
+        startTimeUnixNano: BigInt(s.startTimeUnixNano ?? '0'),
+        endTimeUnixNano: BigInt(s.endTimeUnixNano ?? '0'),
+        attributes: attributesToJs(s.attributes),
+        events: (s.events ?? []).map((e) => ({
+          name: e.name ?? '',
+          timeUnixNano: BigInt(e.timeUnixNano ?? '0'),
+          attributes: attributesToJs(e.attributes),
+        })),
+        links: (s.links ?? []).map((l) => ({
+          traceId: hex(l.traceId),
+          spanId: hex(l.spanId),
+          attributes: attributesToJs(l.attributes),
+        })),
+        status: { code: s.status?.code ?? 0, message: s.status?.message ?? '' },
+        resource,
+        scope,
+        receivedAt,
+      });
+    }
+  }
+  return out;
+}
+
+/** Starts an OTLP/gRPC TraceService on host:port. */
+export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
+  const host = opts.host ?? '127.0.0.1';
+  const maxSpans = opts.maxSpans ?? 200_000;
+  const byTrace = new Map<string, ReceivedSpan[]>();
+  let held = 0;
+  const stats: ReceiverStats = { exportRequests: 0, spansAccepted: 0, spansRejected: 0, spansEvicted: 0 };
+  const listeners = new Set<(spans: readonly ReceivedSpan[]) => void>();
+  let file: WriteStream | undefined;
+  if (opts.tracesFile) {
+    mkdirSync(dirname(opts.tracesFile), { recursive: true });
+    file = createWriteStream(opts.tracesFile, { flags: 'a' });
+  }
+
+  const store = (spans: ReceivedSpan[]): void => {
+    for (const s of spans) {
+      let list = byTrace.get(s.traceId);
+      if (!list) byTrace.set(s.traceId, (list = []));
+      list.push(s);
+    }
+    held += spans.length;
+    // Whole traces go, oldest first (Map keeps insertion order), like Jaeger's memory store.
+    for (const [id, list] of byTrace) {
+      if (held <= maxSpans) break;
+      byTrace.delete(id);
+      held -= list.length;
+      stats.spansEvicted += list.length;
+    }
+  };
+
+  const service = lookupService(loadProto('otlp/trace_service.proto'), 'opentelemetry.proto.collector.trace.v1.TraceService');
+  const server = new grpc.Server();
+  server.addService(service.service, {
+    Export: (
+      call: grpc.ServerUnaryCall<{ resourceSpans?: RawResourceSpans[] }, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      stats.exportRequests++;
+      const now = Date.now();
+      const accepted: ReceivedSpan[] = [];
+      const reasons = new Map<string, number>();
+      const acceptedRaw: RawResourceSpans[] = [];
+      for (const rs of call.request.resourceSpans ?? []) {
+        const keep = (s: RawSpan): boolean => {
+          const why = invalidSpanReason(s);
+          if (why) reasons.set(why, (reasons.get(why) ?? 0) + 1);
+          return !why;
+        };
+        accepted.push(...flatten(rs, now, keep));
+        if (file) {
+          acceptedRaw.push({
+            ...rs,
+            scopeSpans: (rs.scopeSpans ?? []).map((ss) => ({ ...ss, spans: (ss.spans ?? []).filter((s) => !invalidSpanReason(s)) })),
+          });
+        }
+      }
+      const rejected = [...reasons.values()].reduce((a, b) => a + b, 0);
+      stats.spansAccepted += accepted.length;
+      stats.spansRejected += rejected;
+      store(accepted);
+      if (file && accepted.length > 0) file.write(JSON.stringify(tracesDataToJson(acceptedRaw)) + '\n');
+      // OTLP: partial_success is set only when something was rejected.
+      callback(
+        null,
+        rejected > 0
+          ? {
+              partialSuccess: {
+                rejectedSpans: String(rejected),
+                errorMessage: [...reasons].map(([why, n]) => `${n} span(s) rejected: ${why}`).join('; '),
+              },
+            }
+          : {},
+      );
+      if (accepted.length > 0) for (const l of listeners) l(accepted);
+    },
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
+  });
+
+  const all = (): ReceivedSpan[] => [...byTrace.values()].flat();
+  return {
+    endpoint: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    spans: all,
+    trace: (id) => [...(byTrace.get(id) ?? [])],
+    traceIds: () => [...byTrace.keys()],
+    stats: () => ({ ...stats }),
+    onSpans(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    waitForSpans(predicate, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const spans = all();
+          if (!predicate(spans)) return false;
+          cleanup();
+          resolve(spans);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          const names = all().map((s) => `${String(s.resource['service.name'])}:${s.name}`);
+          reject(new Error(`spans not received within ${timeoutMs} ms; have ${names.length}: ${names.slice(0, 50).join(', ')}`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        if (!check()) listeners.add(check);
+      });
+    },
+    clear() {
+      byTrace.clear();
+      held = 0;
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      if (file) {
+        const f = file;
+        await new Promise<void>((resolve) => f.end(() => resolve()));
+      }
+    },
+  };
+}
