@@ -9,5 +9,6 @@ export default defineConfig({
     // End-to-end tests start real processes on free ports; two cores do not
     // gain from running many of those at once.
     maxWorkers: 2,
+    reporters: ['default', './vitest-summary-reporter.ts'],
   },
 });
