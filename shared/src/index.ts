@@ -21,7 +21,7 @@ export { tracedUnary, tracedBidi } from './grpc-server.js';
 export type { GrpcServerTracing, ServerCallContext, StreamSession } from './grpc-server.js';
 export { parseFlags, parseDuration, formatUsage, FlagError } from './flags.js';
 export type { FlagSpec, FlagSpecs, FlagType, ParsedFlags } from './flags.js';
-export { onShutdown } from './lifecycle.js';
+export { onShutdown, SUPERVISOR_PID_ENV } from './lifecycle.js';
 export type { CommandMain } from './lifecycle.js';
 export { startOtlpReceiver, invalidSpanReason } from './otlp-receiver.js';
 export type { OtlpReceiver, OtlpReceiverOptions, ReceivedSpan, ReceiverStats } from './otlp-receiver.js';
