@@ -48,6 +48,8 @@ export class MvccStore {
   private readonly history = new Map<Key, KeyValue[]>();
   private readonly keys = new SortedKeys();
   private log: RevisionEvents[] = [];
+  /** Approximate bytes of all stored versions (Status' dbSizeInUse). */
+  bytes = 0;
 
   constructor(private readonly leases: LeaseHooks = { attach() {}, detach() {} }) {}
 
@@ -97,7 +99,7 @@ export class MvccStore {
       const i = lastAtOrBefore(h, rev);
       if (i < 0) continue;
       const keepFrom = isTombstone(h[i] as KeyValue) ? i + 1 : i;
-      if (keepFrom > 0) h.splice(0, keepFrom);
+      for (const kv of h.splice(0, keepFrom)) this.bytes -= sizeOf(kv);
       if (h.length === 0) {
         this.history.delete(key);
         gone.add(key);
@@ -159,6 +161,7 @@ export class MvccStore {
       this.keys.add(kv.key);
     }
     h.push(kv);
+    this.bytes += sizeOf(kv);
   }
 
   /** @internal Used by WriteTxn. */
@@ -172,6 +175,9 @@ export class MvccStore {
     return this.leases;
   }
 }
+
+/** A version's share of the database: key, value and bbolt's per-entry revision key and metadata. */
+const sizeOf = (kv: KeyValue): number => kv.key.length + kv.value.length + 48;
 
 /** Index of the last version with mod_revision <= rev, or -1. */
 function lastAtOrBefore(h: readonly KeyValue[], rev: number): number {
