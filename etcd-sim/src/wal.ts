@@ -90,6 +90,8 @@ export class Wal {
   private tail: Promise<void> = Promise.resolve();
   /** Bytes appended since the last rotation. */
   bytesSinceRotate = 0;
+  /** Write + fdatasync rounds so far: fewer than appends when group commit works. */
+  flushes = 0;
 
   private constructor(
     private readonly dir: string,
@@ -164,6 +166,7 @@ export class Wal {
           const buf = batch.length === 1 ? (batch[0] as { frame: Buffer }).frame : Buffer.concat(batch.map((b) => b.frame));
           for (let off = 0; off < buf.length; ) off += (await this.fh.write(buf, off)).bytesWritten;
           if (this.fsync) await this.fh.datasync();
+          this.flushes++;
           for (const b of batch) b.done();
           batch = [];
         }
