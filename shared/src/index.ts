@@ -27,3 +27,5 @@ export { startOtlpReceiver, invalidSpanReason } from './otlp-receiver.js';
 export type { OtlpReceiver, OtlpReceiverOptions, ReceivedSpan, ReceiverStats } from './otlp-receiver.js';
 export { tracesDataToJson, attributesToJs, anyValueToJs } from './otlp-json.js';
 export type { AttrValue } from './otlp-json.js';
+export { createCA, issueCert, identityFromSubject } from './pki.js';
+export type { KeyPair, CertRequest } from './pki.js';
