@@ -44,7 +44,7 @@ describe('WAL frames', () => {
 
   it('a flipped byte ends the log at that frame', () => {
     const bad = Buffer.from(frames);
-    bad[11 + 8] ^= 0xff; // first byte of "two"
+    bad.writeUInt8(bad.readUInt8(11 + 8) ^ 0xff, 11 + 8); // first byte of "two"
     expect(decodeFrames(bad).payloads.map(String)).toEqual(['one']);
   });
 
