@@ -66,7 +66,10 @@ export const main: CommandMain = async (argv) => {
     sampler: decision.enabled ? decision.sampler : parentBasedAlwaysOn(),
   });
 
-  const runtime = new Runtime({ timing, seed: flags.seed ?? randomSeed(), logLevel, writeLog: write, podCidr: flags['pod-cidr'] });
+  const seed = (flags.seed ?? randomSeed()) >>> 0;
+  // Not a containerd line: the seed lets a run be replayed with --seed.
+  write({ level: 'info', message: 'simulated runtime', fields: { seed: String(seed), timing: timing.name } });
+  const runtime = new Runtime({ timing, seed, logLevel, writeLog: write, podCidr: flags['pod-cidr'] });
   const server = buildRuntimeServer({
     runtime,
     tracing: containerdGrpcTracing(tracing),
