@@ -107,12 +107,13 @@ export class Runtime {
     this.ipsInUse.delete(ip);
   }
 
+  // A full id (what kubelet always sends) is a map hit; only short prefixes walk the ids.
   findSandbox(prefix: string): ReturnType<typeof resolvePrefix> {
-    return resolvePrefix(this.sandboxes.keys(), prefix);
+    return this.sandboxes.has(prefix) ? { id: prefix } : resolvePrefix(this.sandboxes.keys(), prefix);
   }
 
   findContainer(prefix: string): ReturnType<typeof resolvePrefix> {
-    return resolvePrefix(this.containers.keys(), prefix);
+    return this.containers.has(prefix) ? { id: prefix } : resolvePrefix(this.containers.keys(), prefix);
   }
 
   /** A log entry, the way logrus with containerd's hook handles it: written, and an event on the span. */
