@@ -29,3 +29,38 @@ export { tracesDataToJson, attributesToJs, anyValueToJs } from './otlp-json.js';
 export type { AttrValue } from './otlp-json.js';
 export { createCA, issueCert, identityFromSubject } from './pki.js';
 export type { KeyPair, CertRequest } from './pki.js';
+export type {
+  ObjectMeta,
+  KubeObject,
+  ListMeta,
+  KubeList,
+  Container,
+  PodCondition,
+  ContainerState,
+  ContainerStatus,
+  PodStatus,
+  Pod,
+  NodeCondition,
+  Node,
+  WatchEvent,
+  StatusCause,
+  StatusDetails,
+  Status,
+} from './k8s/types.js';
+export { StatusError, statusErrors, codeForReason, groupResource, statusFromResponse, isNotFound, isConflict, isAlreadyExists } from './k8s/errors.js';
+export type { StatusReason } from './k8s/errors.js';
+export {
+  OTELHTTP_SCOPE,
+  httpServerStartAttributes,
+  httpServerEndAttributes,
+  httpServerStatus,
+  httpClientSpanName,
+  httpClientStartAttributes,
+  httpClientEndAttributes,
+  httpClientStatus,
+} from './otelhttp.js';
+export type { OtelHttpProfile, HttpServerRequestInfo } from './otelhttp.js';
+export { loadKubeconfig, renderKubeconfig } from './kubeconfig.js';
+export type { KubeconfigCredentials } from './kubeconfig.js';
+export { KubeClient } from './kube-client.js';
+export type { KubeClientOptions, RequestOptions, WatchHandle, PatchType } from './kube-client.js';
