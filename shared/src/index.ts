@@ -64,3 +64,5 @@ export { loadKubeconfig, renderKubeconfig } from './kubeconfig.js';
 export type { KubeconfigCredentials } from './kubeconfig.js';
 export { KubeClient } from './kube-client.js';
 export type { KubeClientOptions, RequestOptions, WatchHandle, PatchType } from './kube-client.js';
+export { tracedCall } from './grpc-client.js';
+export type { GrpcClientTracing } from './grpc-client.js';
