@@ -16,6 +16,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'a containerd-like CRI runtime (runtime.v1 RuntimeService and ImageService)',
     load: async () => (await import('../../runtime/src/main.js')).main,
   },
+  webhook: {
+    summary: 'a mutating admission webhook (AdmissionReview v1 over HTTPS) that labels and annotates pods',
+    load: async () => (await import('../../webhook/src/main.js')).main,
+  },
   up: {
     summary: 'start the whole simulator, each component as its own process, with a built-in OTLP receiver',
     load: async () => (await import('./up.js')).main,
