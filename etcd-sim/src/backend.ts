@@ -200,7 +200,14 @@ export class Backend {
       if (record.type === 'start') this.term = record.term;
       if ('rev' in record && record.type !== 'compact' && record.rev > this.rev) {
         this.rev = record.rev;
-        for (const fn of this.listeners) fn({ rev: record.rev, events });
+        for (const fn of this.listeners) {
+          // A failing watcher must not fail the write that fed it.
+          try {
+            fn({ rev: record.rev, events });
+          } catch (e) {
+            this.opts.log('error', 'watch notification failed', { error: String(e) });
+          }
+        }
       }
     });
     if (++this.sinceSnapshot >= this.opts.snapshotCount && !this.snapshotting) void this.snapshot();

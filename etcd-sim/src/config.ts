@@ -21,6 +21,7 @@ export const ETCD_FLAGS = {
   'experimental-distributed-tracing-service-name': { type: 'string', default: 'etcd', help: 'Configures service name for distributed tracing to be used to define service name for OpenTelemetry Tracing.' },
   'experimental-distributed-tracing-instance-id': { type: 'string', default: '', help: 'Configures service instance ID for distributed tracing to be used to define service instance ID key for OpenTelemetry Tracing.' },
   'experimental-distributed-tracing-sampling-rate': { type: 'int', default: 0, help: 'Number of samples to collect per million spans for OpenTelemetry Tracing.' },
+  'experimental-watch-progress-notify-interval': { type: 'duration', default: 600_000, help: 'Duration of periodic watch progress notifications, e.g. 10m (default in ms).' },
   'log-level': { type: 'string', default: 'info', help: 'Configures log level. Only supports debug, info, warn, error.' },
   help: { type: 'bool', default: false, help: 'Show this help.' },
 } as const satisfies FlagSpecs;
@@ -42,6 +43,7 @@ export interface EtcdConfig {
   readonly compaction: CompactionPolicy | undefined;
   readonly tracing: { readonly enabled: boolean; readonly address: string; readonly serviceName: string; readonly instanceId: string; readonly samplingRate: number };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly watchProgressNotifyMs: number;
 }
 
 /** types.NewURLs: comma-separated http(s)/unix URLs of the form scheme://host:port, no path. */
@@ -104,7 +106,7 @@ export function parseEtcdConfig(argv: readonly string[]): EtcdConfig {
   if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
     throw new FlagError(`unknown log level "${level}" (debug, info, warn, error)`);
   }
-  for (const n of ['snapshot-count', 'max-txn-ops', 'max-request-bytes'] as const) {
+  for (const n of ['snapshot-count', 'max-txn-ops', 'max-request-bytes', 'experimental-watch-progress-notify-interval'] as const) {
     if (f[n] <= 0) throw new FlagError(`--${n} must be positive`);
   }
   return {
@@ -132,5 +134,6 @@ export function parseEtcdConfig(argv: readonly string[]): EtcdConfig {
       samplingRate: f['experimental-distributed-tracing-sampling-rate'],
     },
     logLevel: level,
+    watchProgressNotifyMs: f['experimental-watch-progress-notify-interval'],
   };
 }

@@ -73,6 +73,7 @@ export const main: CommandMain = async (argv) => {
     maxTxnOps: cfg.maxTxnOps,
     maxRequestBytes: cfg.maxRequestBytes,
     log,
+    progressIntervalMs: cfg.watchProgressNotifyMs,
   });
   try {
     for (const l of cfg.listen) {

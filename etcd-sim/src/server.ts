@@ -16,23 +16,14 @@ import { Backend, type LogFn } from './backend.js';
 import { clusterId, memberId } from './cluster.js';
 import * as codec from './codec.js';
 import { EtcdError } from './errors.js';
-import { bytesOf } from './key-span.js';
+import { clusterHandlers, keepAlive, leaseHandlers, maintenanceHandlers, type MemberInfo, type Unary } from './services.js';
 import { etcdResource, etcdServerTracing } from './spans.js';
 import { WatchStream } from './watch.js';
 
-/** The version etcd-sim reports: new enough that kube-apiserver enables RequestWatchProgress. */
-export const ETCD_VERSION = '3.5.21';
+export { ETCD_VERSION, type MemberInfo } from './services.js';
 
 /** etcd's gRPC allowance on top of --max-request-bytes (grpcOverheadBytes). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
-
-export interface MemberInfo {
-  readonly name: string;
-  readonly id: bigint;
-  readonly clusterId: bigint;
-  readonly peerUrls: readonly string[];
-  readonly clientUrls: readonly string[];
-}
 
 export interface EtcdServerConfig {
   readonly backend: Backend;
@@ -44,16 +35,19 @@ export interface EtcdServerConfig {
   readonly progressIntervalMs?: number;
 }
 
-type Unary = (req: codec.Pb) => codec.Pb | Promise<codec.Pb>;
+type Method = grpc.MethodDefinition<codec.Pb, codec.Pb>;
 
 /**
  * Builds (without binding) a grpc.Server with etcd's KV, Watch, Lease,
  * Maintenance and Cluster services. Every RPC runs under an otelgrpc-style
- * SERVER span; errors leave as etcd's gRPC codes and messages.
+ * SERVER span, as etcd's interceptors wrap every method; errors leave as
+ * etcd's gRPC codes and messages. Unary RPCs we do not simulate (member
+ * changes, auth, Hash, MoveLeader, Downgrade) answer UNIMPLEMENTED, traced too.
  */
 export function buildEtcdServer(cfg: EtcdServerConfig): grpc.Server {
   const pkg = loadProto(join(ETCD_PROTO_DIR, 'rpc.proto'));
   const service = (name: string): grpc.ServiceDefinition => lookupService(pkg, `etcdserverpb.${name}`).service;
+  const method = (svc: string, name: string): Method => service(svc)[name] as Method;
   const { backend, member } = cfg;
   const header = (revision: number): codec.Pb => ({
     clusterId: member.clusterId.toString(),
@@ -67,9 +61,14 @@ export function buildEtcdServer(cfg: EtcdServerConfig): grpc.Server {
   const add = (name: string, handlers: Record<string, Unary>, streams: Record<string, grpc.UntypedHandleCall> = {}): void => {
     const def = service(name);
     const impl: grpc.UntypedServiceImplementation = { ...streams };
-    for (const [method, fn] of Object.entries(handlers)) {
-      const m = def[method] as grpc.MethodDefinition<codec.Pb, codec.Pb>;
-      impl[method] = tracedUnary(cfg.tracing, m, async (req) => {
+    for (const [rpc, m] of Object.entries(def) as [string, Method][]) {
+      if (impl[rpc] || m.requestStream || m.responseStream) continue;
+      const fn =
+        handlers[rpc] ??
+        ((): never => {
+          throw new GrpcError(grpc.status.UNIMPLEMENTED, `etcd-sim does not implement ${m.path.slice(1)}`);
+        });
+      impl[rpc] = tracedUnary(cfg.tracing, m, async (req) => {
         try {
           return await fn(req);
         } catch (e) {
@@ -82,15 +81,15 @@ export function buildEtcdServer(cfg: EtcdServerConfig): grpc.Server {
   };
 
   // etcd measures the raft request; the encoded gRPC request is within a few bytes of it.
-  const tooLarge = (method: grpc.MethodDefinition<codec.Pb, codec.Pb>, req: codec.Pb): void => {
-    if (method.requestSerialize(req).length > cfg.maxRequestBytes) throw new EtcdError('requestTooLarge');
+  const tooLarge = (m: Method, req: codec.Pb): void => {
+    if (m.requestSerialize(req).length > cfg.maxRequestBytes) throw new EtcdError('requestTooLarge');
   };
-  const kv = service('KV');
+  const [putMethod, txnMethod] = [method('KV', 'Put'), method('KV', 'Txn')];
 
   add('KV', {
     Range: (req) => codec.rangePb(backend.range(codec.rangeRequest(req)), header(backend.rev)),
     Put: async (req) => {
-      tooLarge(kv['Put'] as grpc.MethodDefinition<codec.Pb, codec.Pb>, req);
+      tooLarge(putMethod, req);
       const res = await backend.put(codec.putRequest(req));
       return codec.putPb(res, header(res.revision));
     },
@@ -99,7 +98,7 @@ export function buildEtcdServer(cfg: EtcdServerConfig): grpc.Server {
       return codec.deleteRangePb(res, header(res.revision));
     },
     Txn: async (req) => {
-      tooLarge(kv['Txn'] as grpc.MethodDefinition<codec.Pb, codec.Pb>, req);
+      tooLarge(txnMethod, req);
       const res = await backend.txn(codec.txnRequest(req), cfg.maxTxnOps);
       return codec.txnPb(res, header(res.revision));
     },
@@ -109,90 +108,22 @@ export function buildEtcdServer(cfg: EtcdServerConfig): grpc.Server {
     },
   });
 
-  const watchDef = service('Watch')['Watch'] as grpc.MethodDefinition<codec.Pb, codec.Pb>;
   add('Watch', {}, {
-    Watch: tracedBidi(cfg.tracing, watchDef, (session) => {
+    Watch: tracedBidi(cfg.tracing, method('Watch', 'Watch'), (session) => {
       const stream = new WatchStream(backend, (res) => session.send(res), header, cfg.progressIntervalMs);
       return { onMessage: (req) => stream.handle(req), onClose: () => stream.close() };
     }) as grpc.UntypedHandleCall,
   });
 
-  const keepAliveDef = service('Lease')['LeaseKeepAlive'] as grpc.MethodDefinition<codec.Pb, codec.Pb>;
-  add(
-    'Lease',
-    {
-      LeaseGrant: async (req) => {
-        const lease = await backend.leaseGrant(codec.int64(req['ID']), codec.int(req['TTL']));
-        return { header: current(), ID: lease.id.toString(), TTL: lease.ttl, error: '' };
-      },
-      LeaseRevoke: async (req) => {
-        await backend.leaseRevoke(codec.int64(req['ID']));
-        return { header: current() };
-      },
-      LeaseTimeToLive: (req) => {
-        const id = codec.int64(req['ID']);
-        const lease = backend.lessor.get(id);
-        // An unknown lease is not an error here: TTL -1 says it is gone.
-        if (!lease) return { header: current(), ID: id.toString(), TTL: -1, grantedTTL: 0, keys: [] };
-        const keys = req['keys'] === true ? [...lease.keys].sort().map(bytesOf) : [];
-        return { header: current(), ID: id.toString(), TTL: backend.lessor.remaining(lease), grantedTTL: lease.ttl, keys };
-      },
-      LeaseLeases: () => ({ header: current(), leases: backend.lessor.list().map((l) => ({ ID: l.id.toString() })) }),
-    },
-    {
-      LeaseKeepAlive: tracedBidi(cfg.tracing, keepAliveDef, (session) => ({
-        onMessage: (req) => {
-          const id = codec.int64(req['ID']);
-          // The header is taken before the renewal, as etcd does; an unknown lease gets TTL 0.
-          const res = { header: current(), ID: id.toString(), TTL: 0 };
-          try {
-            res.TTL = backend.lessor.renew(id);
-          } catch (e) {
-            if (!(e instanceof EtcdError && e.kind === 'leaseNotFound')) throw e;
-          }
-          session.send(res);
-        },
-        onClose: () => {},
-      })) as grpc.UntypedHandleCall,
-    },
-  );
-
-  add('Maintenance', {
-    Status: () => ({
-      header: current(),
-      version: ETCD_VERSION,
-      dbSize: backend.dbSize,
-      dbSizeInUse: backend.store.bytes,
-      leader: member.id.toString(),
-      raftIndex: backend.raftIndex,
-      raftTerm: backend.term,
-      raftAppliedIndex: backend.raftIndex,
-      errors: [],
-      isLearner: false,
-    }),
-    Alarm: (req) => {
-      // AlarmAction GET (0) lists alarms; this member never raises any.
-      if (codec.int(req['action']) !== 0) throw new GrpcError(grpc.status.UNIMPLEMENTED, 'etcd-sim: activating or deactivating alarms is not supported');
-      return { header: current(), alarms: [] };
-    },
-    // etcd 3.5 answers Defragment without a header.
-    Defragment: async () => {
-      await backend.defragment();
-      return {};
-    },
-    HashKV: (req) => {
-      const h = backend.hashKv(codec.int(req['revision']));
-      return { header: header(h.rev), hash: h.hash, compactRevision: h.compactRev };
-    },
+  add('Lease', leaseHandlers(backend, current), {
+    LeaseKeepAlive: tracedBidi(cfg.tracing, method('Lease', 'LeaseKeepAlive'), (session) => ({
+      onMessage: (req) => session.send(keepAlive(backend, current, req)),
+      onClose: () => {},
+    })) as grpc.UntypedHandleCall,
   });
-
-  add('Cluster', {
-    // ClusterServer.header() leaves the revision out.
-    MemberList: () => ({
-      header: { ...current(), revision: 0 },
-      members: [{ ID: member.id.toString(), name: member.name, peerURLs: member.peerUrls, clientURLs: member.clientUrls, isLearner: false }],
-    }),
-  });
+  add('Maintenance', maintenanceHandlers(backend, member, header));
+  add('Cluster', clusterHandlers(member, current));
+  add('Auth', {});
   return server;
 }
 

@@ -117,6 +117,26 @@ describe('KV over gRPC', () => {
   });
 });
 
+describe('Maintenance', () => {
+  it('Status, Alarm and MemberList describe the one member; HashKV follows the data; Defragment keeps it', async () => {
+    const st = await c.call('Maintenance', 'Status');
+    expect([st['version'], st['leader'], st['raftIndex'] === st['raftAppliedIndex'], st['errors'], st['isLearner']]).toEqual(['3.5.21', '10276657743932975437', true, [], false]);
+    expect(Number(st['dbSize'])).toBeGreaterThan(0);
+    expect((await c.call('Maintenance', 'Alarm'))['alarms']).toEqual([]);
+    const members = await c.call('Cluster', 'MemberList');
+    expect(members['members']).toEqual([{ ID: '10276657743932975437', name: 'default', peerURLs: ['http://localhost:2380'], clientURLs: [`http://127.0.0.1:${etcd.port}`], isLearner: false }]);
+    expect((members['header'] as Msg)['revision']).toBe('0');
+
+    const before = await c.call('Maintenance', 'HashKV', { revision: 0 });
+    expect(await c.call('Maintenance', 'Defragment')).toEqual({ header: null });
+    expect((await c.call('Maintenance', 'HashKV', { revision: 0 }))['hash']).toBe(before['hash']);
+    await c.put('/hash', 'changes it');
+    expect((await c.call('Maintenance', 'HashKV', { revision: rev(before) }))['hash']).toBe(before['hash']);
+    expect((await c.call('Maintenance', 'HashKV', { revision: 0 }))['hash']).not.toBe(before['hash']);
+    expect(kvs(await c.range('/hdr'))).toEqual(['/hdr=v']);
+  });
+});
+
 describe('bad input gets etcd’s code and message, and the server keeps serving', () => {
   const big = Buffer.alloc(70 * 1024, 1);
   const ops129 = Array.from({ length: 129 }, (_, i) => ({ requestRange: { key: B(`k${i}`) } }));
@@ -137,6 +157,8 @@ describe('bad input gets etcd’s code and message, and the server keeps serving
     ['nested Txn putting a key the outer one puts', 'KV', 'Txn', { success: [{ requestPut: { key: B('d') } }, { requestTxn: { success: [{ requestPut: { key: B('d') } }] } }] }, status.INVALID_ARGUMENT, 'etcdserver: duplicate key given in txn request'],
     ['LeaseRevoke of an unknown lease', 'Lease', 'LeaseRevoke', { ID: 424242 }, status.NOT_FOUND, 'etcdserver: requested lease not found'],
     ['LeaseGrant with a TTL over 9e9 s', 'Lease', 'LeaseGrant', { TTL: '9000000001' }, status.OUT_OF_RANGE, 'etcdserver: too large lease TTL'],
+    ['an RPC the simulator does not model', 'Cluster', 'MemberAdd', { peerURLs: ['http://10.0.0.2:2380'] }, status.UNIMPLEMENTED, 'etcd-sim does not implement etcdserverpb.Cluster/MemberAdd'],
+    ['raising an alarm', 'Maintenance', 'Alarm', { action: 1, alarm: 1 }, status.UNIMPLEMENTED, 'etcd-sim: activating or deactivating alarms is not supported'],
   ])('%s', async (_name, service, method, req, code, details) => {
     expect(await c.try(service, method, req)).toEqual({ code, details });
     expect(kvs(await c.range('/hdr'))).toEqual(['/hdr=v']);

@@ -7,6 +7,7 @@ import { decodeRecord, encodeRecord, type WalRecord } from '../src/records.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/snapshot.js';
 import type { PutRequest, RangeRequest } from '../src/requests.js';
 import { decodeFrames, encodeFrame, readLog, segmentName, Wal } from '../src/wal.js';
+import { putReq, rangeReq } from './store-fixtures.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'etcd-sim-persist-'));
 const noWarn = (): void => {};
@@ -81,21 +82,8 @@ describe('snapshot file', () => {
   });
 });
 
-const put = (key: string, value: string, lease = 0n): PutRequest => ({ key, value: Buffer.from(value), lease, prevKv: false, ignoreValue: false, ignoreLease: false });
-const range = (key: string, revision = 0): RangeRequest => ({
-  key,
-  rangeEnd: '\0',
-  limit: 0,
-  revision,
-  sortOrder: 0,
-  sortTarget: 0,
-  keysOnly: false,
-  countOnly: false,
-  minModRevision: 0,
-  maxModRevision: 0,
-  minCreateRevision: 0,
-  maxCreateRevision: 0,
-});
+const put = (key: string, value: string, lease = 0n): PutRequest => putReq(key, value, { lease });
+const range = (key: string, revision = 0): RangeRequest => rangeReq({ key, rangeEnd: '\0', revision });
 const open = (dataDir: string, snapshotCount = 100_000): Promise<Backend> =>
   Backend.open({ dataDir, fsync: true, snapshotCount, memberId: 0x8e9e05c52164694dn, log: () => {}, onFatal: (e) => { throw e; } });
 const dump = (b: Backend, rev = 0): string[] => b.range(range('\0', rev)).kvs.map((kv) => `${kv.key}=${kv.value.toString()}@${kv.modRevision}/v${kv.version}/l${kv.lease}`);
