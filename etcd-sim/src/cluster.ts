@@ -55,6 +55,3 @@ export class IdGenerator {
     return id;
   }
 }
-
-/** uint64 → int64, for IDs that travel in int64 fields (lease IDs). */
-export const asInt64 = (v: bigint): bigint => BigInt.asIntN(64, v);

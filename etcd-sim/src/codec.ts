@@ -25,7 +25,8 @@ export type Pb = Record<string, unknown>;
 
 const EMPTY = Buffer.alloc(0);
 const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : v instanceof Uint8Array ? Buffer.from(v) : EMPTY);
-const key = (v: unknown): string => keyOf(buf(v));
+/** A bytes field as a key; anything but bytes reads as empty, as a missing field would. */
+export const key = (v: unknown): string => keyOf(buf(v));
 export const int = (v: unknown): number => (typeof v === 'string' || typeof v === 'number' ? Number(v) || 0 : 0);
 export const int64 = (v: unknown): bigint => {
   try {

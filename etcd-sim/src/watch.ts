@@ -1,6 +1,6 @@
-import { eventPb, int, type Pb } from './codec.js';
+import { eventPb, int, key as keyField, type Pb } from './codec.js';
 import { WATCH_CANCEL_REASONS } from './errors.js';
-import { inSpan, keyOf, spanOf, type Span } from './key-span.js';
+import { inSpan, spanOf, type Span } from './key-span.js';
 import type { Event, KeyValue, MvccStore, RevisionEvents } from './store.js';
 
 /** What a watch stream needs from the member: durable revision, history and new revisions. */
@@ -70,8 +70,8 @@ export class WatchStream {
 
   private create(c: Pb): void {
     // An empty key watches from the smallest key, "\0".
-    const key = keyOf((c['key'] as Buffer | undefined) ?? Buffer.alloc(0)) || '\0';
-    const end = keyOf((c['rangeEnd'] as Buffer | undefined) ?? Buffer.alloc(0));
+    const key = keyField(c['key']) || '\0';
+    const end = keyField(c['rangeEnd']);
     const wsrev = this.source.rev;
     const requested = int(c['watchId']);
     let error: string | undefined;
