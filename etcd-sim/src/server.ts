@@ -14,6 +14,7 @@ import {
 } from '../../shared/src/index.js';
 import { Backend, type LogFn } from './backend.js';
 import { clusterId, memberId } from './cluster.js';
+import { ETCD_FLAGS } from './config.js';
 import * as codec from './codec.js';
 import { EtcdError } from './errors.js';
 import { clusterHandlers, keepAlive, leaseHandlers, maintenanceHandlers, type MemberInfo, type Unary } from './services.js';
@@ -32,7 +33,8 @@ export interface EtcdServerConfig {
   readonly maxTxnOps: number;
   readonly maxRequestBytes: number;
   readonly log: LogFn;
-  readonly progressIntervalMs?: number;
+  /** --experimental-watch-progress-notify-interval */
+  readonly progressIntervalMs: number;
 }
 
 type Method = grpc.MethodDefinition<codec.Pb, codec.Pb>;
@@ -149,19 +151,16 @@ export interface RunningEtcd {
   close(): Promise<void>;
 }
 
-/** etcd's defaults for the single member: peer URL and cluster token decide the IDs. */
-export const DEFAULT_PEER_URL = 'http://localhost:2380';
-export const DEFAULT_CLUSTER_TOKEN = 'etcd-cluster';
-
-/** An etcd-sim member in this process, for tests and benchmarks. */
+/** An etcd-sim member in this process, for tests and benchmarks; unset options take etcd's flag defaults. */
 export async function startEtcdServer(opts: StartEtcdOptions): Promise<RunningEtcd> {
   const log: LogFn = opts.log ?? (() => {});
-  const id = memberId([DEFAULT_PEER_URL], DEFAULT_CLUSTER_TOKEN);
+  const peerUrl = ETCD_FLAGS['initial-advertise-peer-urls'].default;
+  const id = memberId([peerUrl], ETCD_FLAGS['initial-cluster-token'].default);
   let fatal: Error | undefined;
   const backend = await Backend.open({
     dataDir: opts.dataDir,
     fsync: !opts.unsafeNoFsync,
-    snapshotCount: opts.snapshotCount ?? 100_000,
+    snapshotCount: opts.snapshotCount ?? ETCD_FLAGS['snapshot-count'].default,
     memberId: id,
     log,
     onFatal: (e) => {
@@ -169,22 +168,31 @@ export async function startEtcdServer(opts: StartEtcdOptions): Promise<RunningEt
       log('error', 'WAL write failed', { error: String(e) });
     },
   });
-  const tracing = opts.tracing ?? startTracing({ resource: etcdResource('etcd', ''), enabled: false, sampler: perMillionSampler(0) });
+  const tracing =
+    opts.tracing ??
+    startTracing({ resource: etcdResource(ETCD_FLAGS['experimental-distributed-tracing-service-name'].default, ''), enabled: false, sampler: perMillionSampler(0) });
   const host = opts.host ?? '127.0.0.1';
   const clientUrls: string[] = [];
-  const member: MemberInfo = { name: opts.name ?? 'default', id, clusterId: clusterId([id]), peerUrls: [DEFAULT_PEER_URL], clientUrls };
+  const member: MemberInfo = { name: opts.name ?? ETCD_FLAGS.name.default, id, clusterId: clusterId([id]), peerUrls: [peerUrl], clientUrls };
   const server = buildEtcdServer({
     backend,
     member,
     tracing: etcdServerTracing(tracing),
-    maxTxnOps: opts.maxTxnOps ?? 128,
-    maxRequestBytes: opts.maxRequestBytes ?? 1.5 * 1024 * 1024,
+    maxTxnOps: opts.maxTxnOps ?? ETCD_FLAGS['max-txn-ops'].default,
+    maxRequestBytes: opts.maxRequestBytes ?? ETCD_FLAGS['max-request-bytes'].default,
     log,
-    ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+    progressIntervalMs: opts.progressIntervalMs ?? ETCD_FLAGS['experimental-watch-progress-notify-interval'].default,
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+  } catch (e) {
+    server.forceShutdown();
+    await backend.close();
+    throw e;
+  }
   clientUrls.push(`http://${host}:${port}`);
   return {
     port,

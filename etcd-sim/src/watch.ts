@@ -46,8 +46,8 @@ export class WatchStream {
     private readonly source: WatchSource,
     private readonly send: (res: Pb) => void,
     private readonly header: (rev: number) => Pb,
-    /** etcd's progress report interval (10 minutes by default). */
-    progressIntervalMs = 600_000,
+    /** How often watchers that asked for progress_notify hear the revision when quiet. */
+    progressIntervalMs: number,
   ) {
     this.unsubscribe = source.subscribe((r) => this.notify(r));
     this.ticker = setInterval(() => this.tick(), progressIntervalMs);
