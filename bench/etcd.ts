@@ -22,10 +22,11 @@ const flags = parseFlags(process.argv.slice(2), {
 
 type Unary = (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 
-function kvClient(port: number): { range: Unary; txn: Unary; put: Unary; close(): void } {
+function kvClient(port: number): { raw: grpc.Client; range: Unary; txn: Unary; put: Unary; close(): void } {
   const KV = lookupService(loadProto(join(ETCD_PROTO_DIR, 'rpc.proto')), 'etcdserverpb.KV');
   const c = new KV(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, Unary>;
   return {
+    raw: c,
     range: (c['range'] ?? c['Range']) as Unary,
     txn: (c['txn'] ?? c['Txn']) as Unary,
     put: (c['put'] ?? c['Put']) as Unary,
@@ -53,7 +54,7 @@ async function startEtcd(extra: string[]): Promise<{ proc: RunningProcess; port:
 
 async function measure(port: number, traced: boolean): Promise<{ range: LoadResult; txn: LoadResult }> {
   const kv = kvClient(port);
-  const client = kv as unknown;
+  const client = kv.raw;
   const md = (): grpc.Metadata => (traced ? sampledMetadata() : new grpc.Metadata());
   const key = Buffer.from('/registry/pods/default/bench');
   await call(kv.put, client, { key, value: Buffer.alloc(1024, 1) }, new grpc.Metadata());
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
   const collectorPort = await freePort();
   const collector = startProcess(['collector', '--listen', `127.0.0.1:${collectorPort}`]);
   await waitForListen({ host: '127.0.0.1', port: collectorPort });
+  await new Promise((r) => setTimeout(r, 2000));
+  const restingCollector = rssMiB(collector.child.pid as number);
   const tracingFlags = [
     '--experimental-enable-distributed-tracing',
     '--experimental-distributed-tracing-address',
@@ -98,7 +101,7 @@ async function main(): Promise<void> {
   let restingEtcd = NaN;
   for (const v of variants) {
     const { proc, port } = await startEtcd(v.args);
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 2000));
     if (Number.isNaN(restingEtcd)) restingEtcd = rssMiB(proc.child.pid as number);
     const r = await measure(port, v.traced);
     const rss = rssMiB(proc.child.pid as number);
@@ -116,7 +119,8 @@ async function main(): Promise<void> {
   const resting = {
     etcd: restingEtcd,
     runtime: rssMiB(runtime.child.pid as number),
-    collector: rssMiB(collector.child.pid as number),
+    collector: restingCollector,
+    'collector after the traced runs': rssMiB(collector.child.pid as number),
   };
   await runtime.stop();
   await collector.stop();
