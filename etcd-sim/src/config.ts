@@ -21,7 +21,7 @@ export const ETCD_FLAGS = {
   'experimental-distributed-tracing-service-name': { type: 'string', default: 'etcd', help: 'Configures service name for distributed tracing to be used to define service name for OpenTelemetry Tracing.' },
   'experimental-distributed-tracing-instance-id': { type: 'string', default: '', help: 'Configures service instance ID for distributed tracing to be used to define service instance ID key for OpenTelemetry Tracing.' },
   'experimental-distributed-tracing-sampling-rate': { type: 'int', default: 0, help: 'Number of samples to collect per million spans for OpenTelemetry Tracing.' },
-  'experimental-watch-progress-notify-interval': { type: 'duration', default: 600_000, help: 'Duration of periodic watch progress notifications, e.g. 10m (default in ms).' },
+  'experimental-watch-progress-notify-interval': { type: 'duration', default: 600_000, help: 'Duration of periodic watch progress notifications, e.g. 10m.' },
   'log-level': { type: 'string', default: 'info', help: 'Configures log level. Only supports debug, info, warn, error.' },
   help: { type: 'bool', default: false, help: 'Show this help.' },
 } as const satisfies FlagSpecs;

@@ -128,15 +128,30 @@ export function parseFlags<T extends FlagSpecs>(argv: readonly string[], specs: 
   return Object.freeze(out) as ParsedFlags<T>;
 }
 
+/** Milliseconds as Go prints a time.Duration: `10m0s`, `1.5s`, `250ms`. */
+export function formatGoDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const s = (ms % 60_000) / 1000;
+  return `${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${s}s`;
+}
+
 /** Usage text listing every flag with its default, for `--help`. */
 export function formatUsage(command: string, summary: string, specs: FlagSpecs): string {
   const lines = [summary, '', `Usage:\n  k8s-trace-sim ${command} [flags]`, '', 'Flags:'];
   for (const [name, spec] of Object.entries(specs)) {
     const meta = spec.type === 'bool' ? '' : ` ${spec.metavar ?? spec.type}`;
+    const shown =
+      spec.type === 'duration' && typeof spec.default === 'number' ? formatGoDuration(spec.default) : JSON.stringify(spec.default);
     const def =
-      spec.default === undefined || spec.default === '' || (Array.isArray(spec.default) && spec.default.length === 0)
+      spec.default === undefined ||
+      spec.default === '' ||
+      spec.default === false ||
+      (Array.isArray(spec.default) && spec.default.length === 0)
         ? ''
-        : ` (default ${JSON.stringify(spec.default)})`;
+        : ` (default ${shown})`;
     lines.push(`      --${name}${meta}`.padEnd(52) + ` ${spec.help}${def}`);
   }
   return lines.join('\n');

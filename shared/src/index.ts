@@ -19,7 +19,7 @@ export type { OtelGrpcProfile, Peer } from './otelgrpc.js';
 export { GrpcError, toGrpcStatus, grpcErrorOf } from './grpc-errors.js';
 export { tracedUnary, tracedBidi } from './grpc-server.js';
 export type { GrpcServerTracing, ServerCallContext, StreamSession } from './grpc-server.js';
-export { parseFlags, parseDuration, formatUsage, FlagError } from './flags.js';
+export { parseFlags, parseDuration, formatGoDuration, formatUsage, FlagError } from './flags.js';
 export type { FlagSpec, FlagSpecs, FlagType, ParsedFlags } from './flags.js';
 export { onShutdown, SUPERVISOR_PID_ENV } from './lifecycle.js';
 export type { CommandMain } from './lifecycle.js';

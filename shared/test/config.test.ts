@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FlagError, otlpGrpcUrl, parseDuration, parseFlags, parseResourceAttributes, resolveOtlpEndpoint, resourceAttributesFromEnv } from '../src/index.js';
+import { FlagError, formatGoDuration, otlpGrpcUrl, parseDuration, parseFlags, parseResourceAttributes, resolveOtlpEndpoint, resourceAttributesFromEnv } from '../src/index.js';
 
 describe('parseResourceAttributes', () => {
   it.each([
@@ -99,4 +99,16 @@ describe('parseFlags', () => {
     expect(() => parseFlags(argv, specs)).toThrow(FlagError);
     expect(() => parseFlags(argv, specs)).toThrow(msg);
   });
+});
+
+describe('formatGoDuration', () => {
+  it.each([
+    [0, '0s'],
+    [250, '250ms'],
+    [1500, '1.5s'],
+    [10_000, '10s'],
+    [600_000, '10m0s'],
+    [90_000, '1m30s'],
+    [3_600_000, '1h0m0s'],
+  ])('%i', (ms, want) => expect(formatGoDuration(ms)).toBe(want));
 });
