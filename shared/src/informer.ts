@@ -99,6 +99,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
       function done(): void {
