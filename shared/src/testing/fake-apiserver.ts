@@ -74,9 +74,9 @@ function selector(raw: string | null): (o: KubeObject) => boolean {
   return (o) => terms.every((t) => (field(o, t.f) === t.v) !== t.neg);
 }
 
-const MERGE_KEYS: Record<string, string> = { conditions: 'type', containerStatuses: 'name', initContainerStatuses: 'name', podIPs: 'ip', hostIPs: 'ip', addresses: 'type' };
+const MERGE_KEYS: Record<string, string> = { conditions: 'type', podIPs: 'ip', hostIPs: 'ip', addresses: 'type' };
 
-/** Strategic merge for the lists the components patch (by merge key); JSON merge patch otherwise. */
+/** Strategic merge for the lists the components patch (by merge key, honouring `$setElementOrder/`); JSON merge patch otherwise. */
 export function mergePatch(target: unknown, patch: unknown, strategic: boolean): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
@@ -93,6 +93,18 @@ export function mergePatch(target: unknown, patch: unknown, strategic: boolean):
       }
       out[k] = list;
     } else out[k] = mergePatch(out[k], v, strategic);
+  }
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    const order = /^\$setElementOrder\/(.+)$/.exec(k);
+    const field = order?.[1];
+    if (!field || !strategic || !Array.isArray(v) || !Array.isArray(out[field]) || !MERGE_KEYS[field]) continue;
+    const mk = MERGE_KEYS[field] as string;
+    const wanted = (v as Array<Record<string, unknown>>).map((e) => e[mk]);
+    const pos = (e: Record<string, unknown>): number => {
+      const i = wanted.indexOf(e[mk]);
+      return i < 0 ? wanted.length : i;
+    };
+    out[field] = [...(out[field] as Array<Record<string, unknown>>)].sort((a, b) => pos(a) - pos(b));
   }
   return out;
 }
@@ -223,7 +235,8 @@ export async function startFakeApiserver(): Promise<FakeApiserver> {
         return reply(200, write(key, mergePatch(cur, patch, strategic) as KubeObject, 'MODIFIED'));
       }
       if (method === 'DELETE') {
-        const opts = (body ?? {}) as { gracePeriodSeconds?: number; preconditions?: { uid?: string } };
+        const q = url.searchParams.get('gracePeriodSeconds');
+        const opts = { ...(q !== null ? { gracePeriodSeconds: Number(q) } : {}), ...((body ?? {}) as { gracePeriodSeconds?: number; preconditions?: { uid?: string } }) };
         if (opts.preconditions?.uid && opts.preconditions.uid !== cur.metadata.uid) return reply(409, status(409, 'Conflict', 'Precondition failed: UID in precondition'));
         const spec = (cur['spec'] ?? {}) as Record<string, unknown>;
         const grace = opts.gracePeriodSeconds ?? (spec['terminationGracePeriodSeconds'] as number | undefined) ?? 30;
