@@ -47,6 +47,38 @@ export function generateName(prefix: string): string {
   return `${prefix.slice(0, 253 - 5)}${s}`;
 }
 
+const META_ORDER = [
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
+
+/**
+ * The field order Go's encoder writes (TypeMeta, then ObjectMeta's fields in
+ * struct order), so what etcdctl shows and clients receive reads like
+ * kube-apiserver's output. Fields we do not know keep their order.
+ */
+export function canonicalOrder(obj: KubeObject): KubeObject {
+  const meta: Record<string, unknown> = {};
+  const m = obj.metadata as Record<string, unknown>;
+  for (const k of META_ORDER) if (m[k] !== undefined) meta[k] = m[k];
+  for (const [k, v] of Object.entries(m)) if (v !== undefined && !(k in meta)) meta[k] = v;
+  const { kind, apiVersion, metadata: _m, ...rest } = obj;
+  return { kind, apiVersion, metadata: meta, ...rest } as KubeObject;
+}
+
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 /**
@@ -117,7 +149,7 @@ export class Registry {
     if (info.resource === 'pods' && this.storyMode && c.serverSpan) {
       meta.annotations = { ...(meta.annotations ?? {}), [STORY_TRACEPARENT_ANNOTATION]: storyTraceparent(c.serverSpan) };
     }
-    obj = { ...obj, metadata: meta };
+    obj = canonicalOrder({ ...obj, metadata: meta });
     const causes = [...validateObjectMeta(obj, info.namespaced, strategy.nameCheck), ...strategy.validate(obj)];
     if (causes.length > 0) throw this.invalidError(info, meta.name ?? '', causes);
     return obj;
@@ -147,7 +179,7 @@ export class Registry {
       const changed = JSON.stringify(prepared[field]) !== JSON.stringify(existing[field]);
       meta.generation = (old.generation ?? 1) + (changed ? 1 : 0);
     } else delete meta.generation;
-    const obj: KubeObject = { ...prepared, apiVersion: groupVersion(info), kind: info.kind, metadata: meta };
+    const obj = canonicalOrder({ ...prepared, apiVersion: groupVersion(info), kind: info.kind, metadata: meta });
     causes.push(...validateObjectMeta(obj, info.namespaced, strategy.nameCheck));
     if (subresource === '') causes.push(...strategy.validateUpdate(obj, existing));
     if (causes.length > 0) throw this.invalidError(info, meta.name ?? '', causes);
