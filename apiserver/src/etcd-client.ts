@@ -22,6 +22,8 @@ export interface EtcdKv {
   readonly createRevision: number;
   readonly modRevision: number;
   readonly version: number;
+  /** Lease ID as a decimal string; "0" for none. */
+  readonly lease: string;
 }
 
 export interface RangeResult {
@@ -64,6 +66,7 @@ function kvOf(m: unknown): EtcdKv | undefined {
     createRevision: num(k['createRevision']),
     modRevision: num(k['modRevision']),
     version: num(k['version']),
+    lease: String(k['lease'] ?? '0'),
   };
 }
 

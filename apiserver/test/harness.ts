@@ -92,7 +92,7 @@ export async function request(
         ':path': path,
         ...(payload !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}),
         ...o.headers,
-      });
+      }, { endStream: payload === undefined });
       const chunks: Buffer[] = [];
       let headers: http2.IncomingHttpHeaders = {};
       req.on('response', (h) => (headers = h));
