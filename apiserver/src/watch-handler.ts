@@ -111,9 +111,7 @@ export async function serveWatch(d: HandlerDeps, r: ResourceRequest, op: OpConte
     const seconds = opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : MIN_REQUEST_TIMEOUT_S * (1 + Math.random());
     const timer = setTimeout(finish, seconds * 1000);
     const ticker = opts.allowWatchBookmarks
-      ? setInterval(() => {
-          if (cache.rv > lastRv) bookmark(cache.rv);
-        }, d.bookmarkIntervalMs)
+      ? setInterval(() => bookmark(Math.max(cache.rv, lastRv)), d.bookmarkIntervalMs)
       : undefined;
     ex.onClose(finish);
     if (ex.closed) finish();

@@ -120,3 +120,66 @@ export async function etcdValue(client: EtcdClient, key: string): Promise<{ valu
 export function pod(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] }, ...extra };
 }
+
+export interface WatchEventLine {
+  readonly type: string;
+  readonly object: Record<string, unknown> & { metadata?: Record<string, unknown> };
+}
+
+export interface WatchStream {
+  readonly status: Promise<number>;
+  readonly events: WatchEventLine[];
+  /** Resolves when the server ends the stream. */
+  readonly ended: Promise<void>;
+  waitFor(pred: (events: WatchEventLine[]) => boolean, timeoutMs?: number): Promise<WatchEventLine[]>;
+  close(): void;
+}
+
+/** A watch over HTTP/2: newline-delimited events collected as they arrive. */
+export async function watch(url: string, path: string, headers: Record<string, string> = {}): Promise<WatchStream> {
+  const p = await pki();
+  const session = http2.connect(url, { ca: p.ca.cert, cert: p.admin.cert, key: p.admin.key });
+  const req = session.request({ ':method': 'GET', ':path': path, ...headers });
+  const events: WatchEventLine[] = [];
+  const waiters: (() => void)[] = [];
+  let buf = '';
+  req.setEncoding('utf8');
+  const status = new Promise<number>((resolve) => req.on('response', (h) => resolve(Number(h[':status']))));
+  req.on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line !== '') events.push(JSON.parse(line) as WatchEventLine);
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  const ended = new Promise<void>((resolve) => {
+    req.on('end', () => {
+      session.close();
+      resolve();
+    });
+    req.on('error', () => resolve());
+  });
+  return {
+    status,
+    events,
+    ended,
+    async waitFor(pred, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pred(events)) {
+        if (Date.now() > deadline) throw new Error(`watch ${path}: condition not met; got ${JSON.stringify(events.map((e) => e.type))}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 50);
+        });
+      }
+      return events;
+    },
+    close() {
+      req.close(http2.constants.NGHTTP2_CANCEL);
+      session.close();
+    },
+  };
+}
