@@ -57,7 +57,9 @@ const GO_CODE_NAMES = [
 
 /** A CRI failure as Go prints a gRPC status error: `rpc error: code = NotFound desc = …`. */
 export function criErrorText(err: unknown): string {
-  const { code, message } = grpcErrorOf(err);
+  const { code } = grpcErrorOf(err);
+  const details = (err as { details?: unknown } | undefined)?.details;
+  const message = typeof details === 'string' ? details : err instanceof Error ? err.message : String(err);
   return `rpc error: code = ${GO_CODE_NAMES[code] ?? 'Unknown'} desc = ${message}`;
 }
 
