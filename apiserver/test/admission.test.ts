@@ -120,7 +120,7 @@ describe('admission webhooks', () => {
     const other = Buffer.from((await createCA('someone-else')).cert).toString('base64');
     const clientConfig = {
       ...cc,
-      caBundle: cc.caBundle === 'OTHER_CA' ? other : wh.caBundle,
+      caBundle: (cc as { caBundle?: string }).caBundle === 'OTHER_CA' ? other : wh.caBundle,
       url: (cc.url as string).replace('PORT', `https://127.0.0.1:${wh.port}`),
     };
     await configure(MUTATING, 'failing', [{ name: 'w.example.com', clientConfig, timeoutSeconds, rules: [podRule()] }]);
