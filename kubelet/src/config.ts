@@ -21,6 +21,8 @@ export const FLAGS = {
   'runtime-request-timeout': { type: 'duration', default: 120_000, help: 'Timeout of all runtime requests except long running ones (pull)', metavar: 'DURATION' },
   'event-qps': { type: 'int', default: 50, help: 'QPS to limit event creations (0: no limit)', metavar: 'N' },
   'event-burst': { type: 'int', default: 100, help: 'Maximum size of a bursty event records', metavar: 'N' },
+  'healthz-port': { type: 'int', default: 10248, help: 'The port of the localhost healthz endpoint (set to 0 to disable)', metavar: 'PORT' },
+  'healthz-bind-address': { type: 'string', default: '127.0.0.1', help: 'The IP address for the healthz server to serve on', metavar: 'IP' },
   v: { type: 'int', default: 0, help: 'number for the log level verbosity', metavar: 'LEVEL' },
   nodes: { type: 'int', default: 1, help: 'how many simulated nodes this process runs, each a kubelet of its own', metavar: 'N' },
   'node-name-prefix': { type: 'string', default: 'node-', help: 'node names are this prefix and 1…N', metavar: 'PREFIX' },
@@ -63,6 +65,7 @@ export interface KubeletConfig {
   readonly eventQps: number;
   readonly eventBurst: number;
   readonly verbosity: number;
+  readonly healthz: { readonly host: string; readonly port: number };
   readonly tracing: { readonly endpoint?: string; readonly samplingRatePerMillion: number };
   readonly traceMode: TraceMode;
   readonly profile: KubeletProfile;
@@ -140,6 +143,7 @@ export function parseKubeletFlags(argv: readonly string[]): { help: true } | { h
   const mode = f['trace-mode'];
   if (mode !== 'story' && mode !== 'faithful') throw new FlagError(`invalid argument "${mode}" for "--trace-mode" flag: want story or faithful`);
   if (f['max-pods'] < 1) throw new FlagError(`invalid argument "${f['max-pods']}" for "--max-pods" flag: must be at least 1`);
+  if (f['healthz-port'] < 0 || f['healthz-port'] > 65535) throw new FlagError(`invalid argument "${f['healthz-port']}" for "--healthz-port" flag: not a port`);
   if (f['event-qps'] < 0) throw new FlagError(`invalid argument "${f['event-qps']}" for "--event-qps" flag: must not be negative`);
   const capacity = parseKeyValues([f['node-capacity']], 'node-capacity');
   for (const r of ['cpu', 'memory', 'ephemeral-storage']) {
@@ -167,6 +171,7 @@ export function parseKubeletFlags(argv: readonly string[]): { help: true } | { h
       eventQps: f['event-qps'],
       eventBurst: f['event-burst'],
       verbosity: f.v,
+      healthz: { host: f['healthz-bind-address'], port: f['healthz-port'] },
       tracing: { ...(endpoint ? { endpoint } : {}), samplingRatePerMillion: rate },
       traceMode: mode,
       profile: PROFILE_1_35,

@@ -4,6 +4,7 @@ import { klog } from '../../shared/src/klog.js';
 import { randomSeed } from '../../shared/src/random.js';
 import { FLAGS, parseKubeletFlags } from './config.js';
 import { criErrorText, type CriClient } from './cri-client.js';
+import { startHealthz } from './healthz.js';
 import { Kubelet } from './kubelet.js';
 
 function credentials(path: string): KubeconfigCredentials {
@@ -45,15 +46,23 @@ export const main: CommandMain = async (argv) => {
   // Tracing starts with the process (one provider per node), before any client is used.
   const kubelet = new Kubelet({ cfg, credentials: creds, log, seed });
   if (kubelet.tracing.enabled) log.info('server.go:1230', 'Tracing enabled', { endpoint: kubelet.tracing.endpoint, samplingRatePerMillion: cfg.tracing.samplingRatePerMillion });
+  // The apiserver connection and CRI channel do not hold the event loop open; this process lives until it is told to stop.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     await waitForRuntime(kubelet.cri, cfg.apiserverWaitMs);
     await waitForApiserver(kubelet.kube, creds.server, cfg.apiserverWaitMs);
   } catch (err) {
+    clearInterval(keepAlive);
     await kubelet.stop();
     throw err;
   }
+  const healthz = await startHealthz(cfg.healthz.host, cfg.healthz.port, () => kubelet.nodes.every((n) => n.reporter.registered || !cfg.registerNode), (err) =>
+    log.error('server.go:1294', 'Failed to start healthz server', { err: err.message }),
+  );
   onShutdown(
     async () => {
+      clearInterval(keepAlive);
+      healthz?.close();
       await kubelet.stop();
     },
     (msg) => log.info('server.go:1320', msg),

@@ -67,9 +67,12 @@ export const main: CommandMain = async (argv) => {
   if (flags['leader-elect']) log.warn('server.go:200', 'Leader election is not simulated; scheduling as the only scheduler');
 
   const client = new KubeClient({ ...creds, userAgent: USER_AGENT, timeoutMs: 60_000 });
+  // The apiserver connection does not hold the event loop open; the scheduler lives until it is told to stop.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     await waitForApiserver(client, creds.server, flags['apiserver-wait']);
   } catch (err) {
+    clearInterval(keepAlive);
     client.close();
     throw err;
   }
@@ -84,6 +87,7 @@ export const main: CommandMain = async (argv) => {
   scheduler.start();
   onShutdown(
     async () => {
+      clearInterval(keepAlive);
       await scheduler.stop();
       client.close();
     },
