@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Http2SecureServer, Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import Fastify, { type FastifyInstance, type RouteHandlerMethod } from 'fastify';
+import { preciseNow } from '../../shared/src/precise-clock.js';
 import { perMillionSampler, startTracing, statusErrors, type Tracing } from '../../shared/src/index.js';
 import { Admission } from './admission.js';
 import { bootstrapNamespaces } from './bootstrap.js';
@@ -52,7 +53,6 @@ declare module 'fastify' {
   }
 }
 
-const nowMs = (): number => performance.timeOrigin + performance.now();
 
 /** Builds the apiserver (fastify app, etcd client, watch caches, admission) without listening. */
 export function buildApiserver(cfg: ApiserverConfig, opts: { tracing?: Tracing; log?: LogFn; hostname?: string } = {}): Apiserver {
@@ -105,13 +105,13 @@ export function buildApiserver(cfg: ApiserverConfig, opts: { tracing?: Tracing; 
     done(null, undefined);
   });
   app.addHook('onRequest', (request, _reply, done) => {
-    request.receivedAt = nowMs();
+    request.receivedAt = preciseNow();
     done();
   });
   const serve: RouteHandlerMethod<Http2SecureServer, Http2ServerRequest, Http2ServerResponse> = (request, reply) => {
     reply.hijack();
     const ex = new Exchange(request.raw as never, reply.raw as never, randomUUID(), request.payloadStream);
-    handleRequest(deps, ex, request.receivedAt ?? nowMs()).catch((e: unknown) => log('request failed', { error: String(e) }));
+    handleRequest(deps, ex, request.receivedAt ?? preciseNow()).catch((e: unknown) => log('request failed', { error: String(e) }));
   };
   app.all('/', serve);
   app.all('/*', serve);

@@ -1,6 +1,7 @@
 import { SpanKind, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { OTELGRPC_SCOPE, type GrpcClientTracing, type Tracing } from '../../shared/src/index.js';
 import type { ApiserverProfile } from './profile.js';
+import { preciseTracer } from '../../shared/src/precise-clock.js';
 import { SCOPES } from './spans.js';
 
 /** The tracers of one apiserver, one per instrumentation scope it reports. */
@@ -16,13 +17,14 @@ export interface Tracers {
   readonly etcdGrpc: Omit<GrpcClientTracing, 'peer'>;
 }
 
+/** Every tracer takes its times from one sub-millisecond clock, so nesting is exact (see precise-clock.ts). */
 export function tracersFor(tracing: Tracing, profile: ApiserverProfile): Tracers {
   return {
     profile,
-    http: tracing.tracer(SCOPES.otelhttp, profile.otelhttp.version),
-    filter: tracing.tracer(SCOPES.filterlatency),
-    componentBase: tracing.tracer(SCOPES.componentBase),
-    etcdGrpc: { tracer: tracing.tracer(OTELGRPC_SCOPE, profile.etcdGrpc.version), profile: profile.etcdGrpc },
+    http: preciseTracer(tracing.tracer(SCOPES.otelhttp, profile.otelhttp.version)),
+    filter: preciseTracer(tracing.tracer(SCOPES.filterlatency)),
+    componentBase: preciseTracer(tracing.tracer(SCOPES.componentBase)),
+    etcdGrpc: { tracer: preciseTracer(tracing.tracer(OTELGRPC_SCOPE, profile.etcdGrpc.version)), profile: profile.etcdGrpc },
   };
 }
 
