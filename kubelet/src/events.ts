@@ -88,11 +88,13 @@ export class EventRecorder {
     qps: number,
     burst: number,
     private readonly log: Klog,
+    private readonly enabled = true,
   ) {
     this.bucket = new TokenBucket(qps, burst);
   }
 
   event(pod: Pod, e: EventSpec): void {
+    if (!this.enabled) return;
     if (!this.bucket.take()) {
       this.dropped++;
       return;

@@ -46,6 +46,7 @@ export function renewedLease(base: Lease, node: string, nodeUid: string | undefi
 
 export class LeaseController {
   private latest: Lease | undefined;
+  private running: Promise<void> | undefined;
   private readonly path: string;
   renewals = 0;
 
@@ -59,8 +60,13 @@ export class LeaseController {
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NAMESPACE}/leases/${node}`;
   }
 
-  /** One renewal; never throws (the next tick tries again). */
-  async sync(): Promise<void> {
+  /** One renewal; never throws (the next tick tries again). A renewal still under way is not doubled. */
+  sync(): Promise<void> {
+    this.running ??= this.renew().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async renew(): Promise<void> {
     try {
       if (this.latest) {
         try {

@@ -89,7 +89,7 @@ export class SimNode {
       api,
       pleg,
       status,
-      events: new EventRecorder(api, d.spec.name, d.cfg.eventQps, d.cfg.eventBurst, d.log),
+      events: new EventRecorder(api, d.spec.name, d.cfg.eventQps, d.cfg.eventBurst, d.log, d.cfg.recordEvents),
       log: d.log,
       backoff: d.backoff ?? CRASH_LOOP_BACKOFF,
     };
