@@ -97,6 +97,12 @@ export function buildApiserver(cfg: ApiserverConfig, opts: { tracing?: Tracing; 
     https: { allowHTTP1: true, cert: cfg.tls.cert, key: cfg.tls.key, ...(cfg.tls.clientCa ? { ca: cfg.tls.clientCa } : {}), requestCert: true, rejectUnauthorized: false },
     logger: false,
     routerOptions: { maxParamLength: 8192 },
+    // A URL fastify cannot decode still gets a Status, as every error does.
+    frameworkErrors: (err, _request, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(400, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
+      reply.raw.end(JSON.stringify(statusErrors.badRequest(err.message).status));
+    },
   });
   // Bodies are read by the handlers themselves (limitedReadBody), inside their spans.
   app.removeAllContentTypeParsers();

@@ -1,4 +1,5 @@
 import { statusErrors, type KubeObject } from '../../shared/src/index.js';
+import { goJsonSyntaxError } from './go-json.js';
 import { checkFieldSelector, objectFields } from './object-fields.js';
 import type { ResourceInfo } from './resources.js';
 import {
@@ -126,13 +127,16 @@ export function decodeContinue(token: string, keyPrefix: string): { fromKey: str
   const bad = (why: string): never => {
     throw statusErrors.badRequest(`invalid continue token: ${why}`);
   };
+  const badChar = token.search(/[^A-Za-z0-9_-]/);
+  if (badChar >= 0) return bad(`continue key is not valid: illegal base64 data at input byte ${badChar}`);
+  const text = Buffer.from(token, 'base64url').toString('utf8');
   let c: Partial<ContinueToken>;
   try {
-    if (!/^[A-Za-z0-9_-]*$/.test(token)) throw new Error('illegal base64 data');
-    c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<ContinueToken>;
-  } catch (e) {
-    return bad(`continue key is not valid: ${(e as Error).message}`);
+    c = JSON.parse(text) as Partial<ContinueToken>;
+  } catch {
+    return bad(`continue key is not valid: ${goJsonSyntaxError(text)}`);
   }
+  if (c === null || typeof c !== 'object') return bad('continue key is not valid: json: cannot unmarshal into Go value of type storage.continueToken');
   if (c.v !== 'meta.k8s.io/v1') return bad(`continue key is not valid: server does not recognize this encoded version ${String(c.v ?? '')}`);
   if (!c.rv) return bad('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   if (!c.start) return bad('continue key is not valid: encoded start key empty (version meta.k8s.io/v1)');

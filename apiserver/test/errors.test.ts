@@ -193,6 +193,22 @@ const CASES: Case[] = [
   },
   { name: 'wrong method on a collection', method: 'PUT', path: PODS, body: pod('x'), code: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource' },
   {
+    name: 'undecodable URL',
+    method: 'GET',
+    path: `${PODS}/%zz`,
+    code: 400,
+    reason: 'BadRequest',
+    message: `'${PODS}/%zz' is not a valid url component`,
+  },
+  {
+    name: 'garbage continue token',
+    method: 'GET',
+    path: `${PODS}?limit=1&continue=abc`,
+    code: 400,
+    reason: 'BadRequest',
+    message: "invalid continue token: continue key is not valid: invalid character 'i' looking for beginning of value",
+  },
+  {
     name: 'bad label selector',
     method: 'GET',
     path: `${PODS}?labelSelector=a%20b`,
