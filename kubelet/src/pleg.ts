@@ -70,9 +70,12 @@ export class Pleg {
   start(): void {
     const loop = (): void => {
       if (this.stopped) return;
-      this.running = this.relist().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, this.o.relistMs);
-      });
+      // A relist never takes the process down: whatever it throws is logged and the next one runs.
+      this.running = this.relist()
+        .catch((err: unknown) => this.o.log.error('generic.go:238', 'GenericPLEG: relist failed', { err: err instanceof Error ? err.message : String(err) }))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.o.relistMs);
+        });
     };
     loop();
   }

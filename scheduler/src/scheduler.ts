@@ -51,6 +51,8 @@ export class Scheduler {
     this.pods = new Informer<Pod>({
       client: o.client,
       path: '/api/v1/pods',
+      // kube-scheduler's pod informer: finished pods neither need a node nor occupy one.
+      fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
       log,
       handlers: {
         onAdd: (p) => this.podChanged(p),
@@ -154,7 +156,13 @@ export class Scheduler {
     for (let i = 0; i < 256; i++) {
       const next = this.queue.pop();
       if (!next) break;
-      this.scheduleOne(next.uid, next.pod);
+      try {
+        this.scheduleOne(next.uid, next.pod);
+      } catch (err) {
+        // One odd pod must not stop the loop: it goes back with a back-off.
+        this.o.log.error('schedule_one.go:1032', 'Error scheduling pod; retrying', { pod: podKey(next.pod), err: String(err) });
+        this.queue.error(next.uid);
+      }
       more = i === 255;
     }
     this.armWake();
