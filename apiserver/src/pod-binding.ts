@@ -41,7 +41,7 @@ export async function bindPod(reg: Registry, c: OpContext, namespace: string, na
   if (typeof target['name'] !== 'string' || target['name'] === '') causes.push(required('target.name'));
   if (target['kind'] !== undefined && target['kind'] !== '' && target['kind'] !== 'Node') causes.push(notSupported('target.kind', target['kind'], ['Node']));
   if (causes.length > 0) throw statusErrors.invalid('Binding', name, causes);
-  reg.ensureNamespace(pods, namespace);
+  await reg.ensureNamespace(pods, namespace);
   const attrs = reg.attrs(c, pods, {
     operation: 'CREATE',
     subresource: 'binding',

@@ -100,11 +100,19 @@ export class Registry {
     return s;
   }
 
-  /** NamespaceLifecycle: objects go only into namespaces that exist (checked in the watch cache). */
-  ensureNamespace(info: ResourceInfo, namespace: string): void {
+  /**
+   * NamespaceLifecycle: objects go only into namespaces that exist. The
+   * watch cache answers; a namespace it has not seen yet (created a moment
+   * ago, or the cache still priming) is looked up in etcd, as the plugin
+   * falls back to a live GET.
+   */
+  async ensureNamespace(info: ResourceInfo, namespace: string): Promise<void> {
     if (!info.namespaced) return;
     const ns = this.storage(resourceByName('namespaces'));
-    if (!ns.cacher.cache.get(ns.store.etcdKey(ns.key('', namespace)))) throw statusErrors.notFound('namespaces', namespace);
+    const key = ns.key('', namespace);
+    if (ns.cacher.cache.get(ns.store.etcdKey(key))) return;
+    if ((await ns.store.get(undefined, key)).obj) return;
+    throw statusErrors.notFound('namespaces', namespace);
   }
 
   forbidDeletingProtected(info: ResourceInfo, name: string): void {
@@ -124,7 +132,7 @@ export class Registry {
   /** Store.Create after decoding: in-tree admission, mutating webhooks, BeforeCreate, validation, validating webhooks, etcd. */
   async create(c: OpContext, info: ResourceInfo, namespace: string, input: KubeObject, o: WriteOptions): Promise<KubeObject> {
     const strategy = strategyFor(info.resource);
-    this.ensureNamespace(info, namespace);
+    await this.ensureNamespace(info, namespace);
     let obj = strategy.admitCreate(strategy.defaults(input));
     const base = { operation: 'CREATE' as const, subresource: '', namespace, name: obj.metadata.name ?? '', oldObject: undefined, options: o.options, dryRun: o.dryRun };
     obj = (await this.admission.mutate(c.rt, this.attrs(c, info, { ...base, object: obj }), strategy.defaults)) ?? obj;
@@ -221,7 +229,7 @@ export class Registry {
       tryUpdate: async (current) => {
         created = current === undefined;
         if (!current) {
-          this.ensureNamespace(info, namespace);
+          await this.ensureNamespace(info, namespace);
           let obj = strategy.admitCreate(strategy.defaults(await newObject(undefined)));
           const base = { operation: 'CREATE' as const, subresource: '', namespace, name, oldObject: undefined, options: o.options, dryRun: o.dryRun };
           obj = (await this.admission.mutate(c.rt, this.attrs(c, info, { ...base, object: obj }), strategy.defaults)) ?? obj;

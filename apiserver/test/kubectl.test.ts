@@ -117,6 +117,24 @@ describe.skipIf(!haveKubectl)('kubectl against the apiserver', () => {
     expect(ns.stdout).toMatch(/^kube-node-lease\s+Active\s+\d+s$/m);
   });
 
+  it('named groups and events through discovery: leases, webhook configurations, events', async () => {
+    await request(api.url, 'PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/node-1', {
+      body: { metadata: { name: 'node-1' }, spec: { holderIdentity: 'node-1', leaseDurationSeconds: 40 } },
+    });
+    await request(api.url, 'POST', '/api/v1/namespaces/default/events', {
+      body: { metadata: { name: 'web.1' }, involvedObject: { kind: 'Pod', name: 'web', namespace: 'default' }, reason: 'Scheduled', message: 'Successfully assigned default/web to node-1', type: 'Normal', source: { component: 'default-scheduler' } },
+    });
+    const leases = await kubectl('get', 'leases', '-A');
+    expect(leases.stdout).toMatch(/^NAMESPACE\s+NAME\s+HOLDER\s+AGE$/m);
+    expect(leases.stdout).toMatch(/^kube-node-lease\s+node-1\s+node-1\s+\d+s$/m);
+    const events = await kubectl('get', 'events');
+    expect(events.stdout).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m);
+    expect(events.stdout).toMatch(/Normal\s+Scheduled\s+pod\/web\s+Successfully assigned default\/web to node-1/);
+    const hooks = await kubectl('get', 'mutatingwebhookconfigurations');
+    expect(hooks.code).toBe(0);
+    expect(hooks.stderr).toContain('No resources found');
+  });
+
   it('get -w prints rows as pods come and go', async () => {
     const w = spawn(KUBECTL, ['get', 'pods', '-w', `--cache-dir=${join(home, 'cache')}`], { env });
     let out = '';
