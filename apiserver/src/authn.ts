@@ -5,8 +5,6 @@ import type { Caller } from './registry.js';
 /** Who a request without a verified client certificate is, with --anonymous-auth=true. */
 export const ANONYMOUS: Caller = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
 
-const cache = new WeakMap<object, Caller>();
-
 /**
  * The x509 authenticator: a client certificate verified against
  * --client-ca-file names the user (CN) and groups (O); the group adder then
@@ -15,12 +13,8 @@ const cache = new WeakMap<object, Caller>();
  */
 export function authenticate(socket: TLSSocket | undefined): Caller {
   if (!socket || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return ANONYMOUS;
-  const cached = cache.get(socket);
-  if (cached) return cached;
   const cert = socket.getPeerCertificate();
   if (!cert || !cert.subject) return ANONYMOUS;
   const id = identityFromSubject(cert.subject as { CN?: string | string[]; O?: string | string[] });
-  const caller: Caller = id.user === '' ? ANONYMOUS : { username: id.user, groups: [...id.groups, 'system:authenticated'] };
-  cache.set(socket, caller);
-  return caller;
+  return id.user === '' ? ANONYMOUS : { username: id.user, groups: [...id.groups, 'system:authenticated'] };
 }

@@ -265,6 +265,20 @@ describe('bad requests get the exact Status and leave etcd alone', () => {
     ]);
   });
 
+  it('with --anonymous-auth=false a request without a client certificate is 401 Unauthorized', async () => {
+    const strict = await startTestApiserver(etcd.port, { config: { anonymousAuth: false } });
+    try {
+      const anon = await request(strict.url, 'GET', PODS, { cert: null });
+      expect(anon.status).toBe(401);
+      expect(anon.json()).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+      expect((await request(strict.url, 'GET', PODS)).status).toBe(200);
+      // Anonymous requests are allowed by default (--anonymous-auth=true, AlwaysAllow).
+      expect((await request(api.url, 'GET', PODS, { cert: null })).status).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('the process survives every bad request and still serves', async () => {
     expect((await victim())['metadata']).toMatchObject({ name: 'victim', resourceVersion: String(existing?.modRevision) });
     expect((await request(api.url, 'GET', '/healthz')).text).toBe('ok');
