@@ -66,3 +66,4 @@ export { KubeClient } from './kube-client.js';
 export type { KubeClientOptions, RequestOptions, WatchHandle, PatchType } from './kube-client.js';
 export { tracedCall } from './grpc-client.js';
 export type { GrpcClientTracing } from './grpc-client.js';
+export { preciseNow, preciseTracer } from './precise-clock.js';

@@ -110,16 +110,20 @@ export class KubeClient {
 
   private open(method: string, url: URL, o: RequestOptions, extra: Record<string, string>): http2.ClientHttp2Stream {
     const payload = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-    const req = this.connect().request({
-      ':method': method,
-      ':path': url.pathname + url.search,
-      'user-agent': this.opts.userAgent,
-      accept: o.accept ?? 'application/json, */*',
-      ...(payload !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}),
-      ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
-      ...extra,
-      ...o.headers,
-    });
+    const req = this.connect().request(
+      {
+        ':method': method,
+        ':path': url.pathname + url.search,
+        'user-agent': this.opts.userAgent,
+        accept: o.accept ?? 'application/json, */*',
+        ...(payload !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}),
+        ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
+        ...extra,
+        ...o.headers,
+      },
+      // Node ends DELETE (and GET) streams at once unless told otherwise, which would drop a body.
+      { endStream: payload === undefined },
+    );
     if (payload !== undefined) req.end(payload);
     else req.end();
     return req;

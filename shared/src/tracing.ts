@@ -14,6 +14,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resolveOtlpEndpoint, resourceAttributesFromEnv } from './resource-env.js';
+import { preciseTracer } from './precise-clock.js';
 
 export interface TracingOptions {
   /** Exactly the resource the imitated component reports; nothing from the Node SDK is added. */
@@ -91,7 +92,8 @@ export function startTracing(opts: TracingOptions): Tracing {
     provider,
     enabled: opts.enabled,
     endpoint,
-    tracer: (name, version) => provider.getTracer(name, version),
+    // Sub-millisecond span times, so a server span nests inside its client span across processes.
+    tracer: (name, version) => preciseTracer(provider.getTracer(name, version)),
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
