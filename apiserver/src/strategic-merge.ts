@@ -6,8 +6,9 @@ import type { Json } from './json-patch.js';
  * `$patch: delete|replace`, `null` deletes a field, `$setElementOrder/`,
  * `$deleteFromPrimitiveList/` and `$retainKeys` directives. The merge keys
  * are the ones in k8s.io/api's struct tags (listed by path, array indices
- * left out), except the container status lists: upstream replaces those
- * whole, we merge them by name so partial status patches keep the rest.
+ * left out). The container status lists have no merge key there, so a patch
+ * replaces them whole: the kubelet always sends every container's status,
+ * and a merge would keep a stale `waiting` next to a new `running` state.
  */
 export const MERGE_KEYS: Readonly<Record<string, string>> = {
   'metadata.ownerReferences': 'uid',
@@ -28,9 +29,6 @@ export const MERGE_KEYS: Readonly<Record<string, string>> = {
   'status.addresses': 'type',
   'status.podIPs': 'ip',
   'status.hostIPs': 'ip',
-  'status.containerStatuses': 'name',
-  'status.initContainerStatuses': 'name',
-  'status.ephemeralContainerStatuses': 'name',
 };
 
 type Obj = Record<string, Json>;

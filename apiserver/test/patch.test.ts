@@ -82,7 +82,7 @@ describe('strategic merge patch', () => {
     expect(out.spec.containers[0]?.['env']).toEqual([{ name: 'A', value: '1' }]);
   });
 
-  it('merges conditions by type and container statuses by name', () => {
+  it('merges conditions by type and replaces container statuses whole, as upstream (no merge key)', () => {
     const out = smp({
       status: {
         phase: 'Running',
@@ -95,10 +95,12 @@ describe('strategic merge patch', () => {
       { type: 'PodScheduled', status: 'True' },
       { type: 'Ready', status: 'True' },
     ]);
-    expect(out.status.containerStatuses).toEqual([
-      { name: 'c1', ready: false },
-      { name: 'c2', ready: true },
-    ]);
+    expect(out.status.containerStatuses).toEqual([{ name: 'c2', ready: true }]);
+    const state = smp({ status: { containerStatuses: [{ name: 'c1', state: { running: { startedAt: 't' } } }] } }) as {
+      status: { containerStatuses: Array<{ state: unknown }> };
+    };
+    // A merge by name would have kept the old waiting state beside the new running one.
+    expect(state.status.containerStatuses).toEqual([{ name: 'c1', state: { running: { startedAt: 't' } } }]);
   });
 
   it('$patch: delete removes a list element; null removes a field; lists without a key are replaced', () => {
@@ -115,8 +117,8 @@ describe('strategic merge patch', () => {
     const replaced = smp({ metadata: { labels: { $patch: 'replace', only: 'me' } } }) as { metadata: { labels: unknown } };
     expect(replaced.metadata.labels).toEqual({ only: 'me' });
     const ordered = smp({
-      status: { '$setElementOrder/containerStatuses': [{ name: 'c2' }, { name: 'c1' }], containerStatuses: [{ name: 'c1', ready: true }] },
-    } as unknown as Json) as { status: { containerStatuses: { name: string }[] } };
-    expect(ordered.status.containerStatuses.map((c) => c.name)).toEqual(['c2', 'c1']);
+      status: { '$setElementOrder/conditions': [{ type: 'Ready' }, { type: 'PodScheduled' }], conditions: [{ type: 'Ready', status: 'True' }] },
+    } as unknown as Json) as { status: { conditions: { type: string }[] } };
+    expect(ordered.status.conditions.map((c) => c.type)).toEqual(['Ready', 'PodScheduled']);
   });
 });
