@@ -28,6 +28,15 @@ interface Worker {
 /** workerBackOffPeriod: a failed sync is retried after 10 s (jittered by up to half). */
 const ERROR_BACKOFF_MS = 10_000;
 
+/**
+ * Between a watch event and SyncPod a real kubelet passes the reflector's
+ * DeltaFIFO, the config channel, the sync loop and pod admission: a few to a
+ * few tens of milliseconds (kubernetes-traces.md §7 A3 puts binding→syncPod at
+ * 20–300 ms). Without it a simulated syncPod can start before the apiserver has
+ * even finished the binding whose watch event started it, a tell (§10.11).
+ */
+export const ADMISSION_DELAY_MS = { min: 10, max: 30 } as const;
+
 const PRIORITY: Readonly<Record<UpdateType, number>> = { sync: 0, update: 1, create: 2, kill: 3 };
 
 export class PodWorkers {
@@ -41,7 +50,7 @@ export class PodWorkers {
     private readonly n: NodeContext,
     private readonly wheel: TimerWheel,
     private readonly random: Rand,
-    private readonly opts: { errorBackoffMs?: number } = {},
+    private readonly opts: { errorBackoffMs?: number; admissionDelayMs?: { min: number; max: number } } = {},
   ) {}
 
   get size(): number {
@@ -72,7 +81,16 @@ export class PodWorkers {
     // A pod already finished or being deleted when first seen (a kubelet restart) is not started again.
     if (record.deleting) this.dispatch(w, 'deletion-requested');
     else if (phase === 'Succeeded' || phase === 'Failed') this.dispatch(w, 'completed');
-    else this.dispatch(w, 'update', 'create');
+    else {
+      const { min, max } = this.opts.admissionDelayMs ?? ADMISSION_DELAY_MS;
+      // One short-lived timer per new pod; anything that happens to the pod meanwhile queues behind the create.
+      w.busy = true;
+      setTimeout(() => {
+        w.busy = false;
+        if (w.state === 'syncing' && !w.queue.some((q) => q.work === 'syncPod')) w.queue.unshift({ work: 'syncPod', updateType: 'create' });
+        void this.drain(w);
+      }, min + (max - min) * this.random());
+    }
   }
 
   /** The pod changed in the API. Status-only changes (our own PATCHes echoed back) are not a reason to sync. */

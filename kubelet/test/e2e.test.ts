@@ -171,7 +171,10 @@ describe('a pod through the real control plane', () => {
     expect(annotation).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const [, traceId, spanId] = annotation.split('-') as [string, string, string];
     const spans = await receiver.waitForSpans(
-      (all) => all.filter((s) => s.traceId === traceId && s.resource['service.name'] === 'containerd').length >= 6 && all.some((s) => s.traceId === traceId && s.name === 'syncPod'),
+      (all) =>
+        all.filter((s) => s.traceId === traceId && s.resource['service.name'] === 'containerd').length >= 7 &&
+        all.filter((s) => s.traceId === traceId && s.resource['service.name'] === 'kubelet').length >= 8 &&
+        all.some((s) => s.traceId === traceId && s.name === 'POST /api/v1/namespaces/{:namespace}/pods/{:name}/binding'),
       20_000,
     );
     const trace = spans.filter((s) => s.traceId === traceId);
@@ -189,10 +192,10 @@ describe('a pod through the real control plane', () => {
 
   it("links the apiserver's status PATCH span to the kubelet's client span, which stays a root", async () => {
     const spans = await receiver.waitForSpans(
-      (all) => all.some((s) => s.name === 'PATCH /api/v1/namespaces/{:namespace}/pods/{:name}/status' && s.links.length > 0),
+      (all) => all.some((s) => s.name === 'PATCH /api/v1/namespaces/{:namespace}/pods/{:name}/status' && s.links.some((l) => all.some((c) => c.spanId === l.spanId))),
       20_000,
     );
-    const server = spans.find((s) => s.name === 'PATCH /api/v1/namespaces/{:namespace}/pods/{:name}/status' && s.links.length > 0) as ReceivedSpan;
+    const server = spans.find((s) => s.name === 'PATCH /api/v1/namespaces/{:namespace}/pods/{:name}/status' && s.links.some((l) => spans.some((c) => c.spanId === l.spanId))) as ReceivedSpan;
     const client = spans.find((s) => s.spanId === server.links[0]?.spanId) as ReceivedSpan;
     expect(client).toMatchObject({ name: 'HTTP PATCH', kind: 3, parentSpanId: '' });
     expect(client.resource).toEqual({ 'service.name': 'kubelet', 'host.name': 'node-1' });
@@ -213,7 +216,10 @@ describe('a pod through the real control plane', () => {
   it('is deleted gracefully: the kubelet stops it and removes it from the API', async () => {
     await admin.delete('/api/v1/namespaces/default/pods/nginx');
     await eventually(async () => ((await podNow('nginx')) === undefined ? true : undefined), 'pod gone');
-    const spans = await receiver.waitForSpans((all) => all.some((s) => s.name === 'syncTerminatingPod'), 10_000);
+    const spans = await receiver.waitForSpans((all) => {
+      const t = all.find((s) => s.name === 'syncTerminatingPod');
+      return t !== undefined && all.filter((s) => s.parentSpanId === t.spanId).length >= 2;
+    }, 10_000);
     const term = spans.find((s) => s.name === 'syncTerminatingPod') as ReceivedSpan;
     expect(term.parentSpanId).toBe('');
     const children = spans.filter((s) => s.parentSpanId === term.spanId).map((s) => s.name.split('/')[1]);

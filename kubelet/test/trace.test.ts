@@ -80,10 +80,11 @@ describe('story mode at sampling rate 0', () => {
     const tp = traceparent();
     const pod = boundPod('nginx', 'node-1', { containers: [{ name: 'nginx', image: 'nginx:1.25' }] }, { annotations: { 'trace.k8s-trace-sim.io/traceparent': tp.header } });
     k.api.put('pods/default/nginx', pod);
-    const all = await receiver.waitForSpans(
-      (spans) => spans.filter((s) => s.traceId === tp.traceId && s.resource['service.name'] === 'containerd').length >= 7,
-      15_000,
-    );
+    // Both processes export on their own schedule: wait for every span of the trace, from either side.
+    const all = await receiver.waitForSpans((spans) => {
+      const inTrace = spans.filter((s) => s.traceId === tp.traceId);
+      return inTrace.filter((s) => s.resource['service.name'] === 'containerd').length >= 7 && inTrace.filter((s) => s.resource['service.name'] === 'kubelet').length >= 8;
+    }, 15_000);
     const trace = all.filter((s) => s.traceId === tp.traceId);
     const sync = trace.find((s) => s.name === 'syncPod') as ReceivedSpan;
     expect(sync.parentSpanId).toBe(tp.spanId);
@@ -142,7 +143,10 @@ describe('faithful mode at 100% sampling', () => {
     const tp = traceparent();
     const pod = boundPod('web', 'node-1', { containers: [{ name: 'web', image: 'busybox', command: ['sleep', '3600'] }] }, { annotations: { 'trace.k8s-trace-sim.io/traceparent': tp.header } });
     k.api.put('pods/default/web', pod);
-    const all = await receiver.waitForSpans((spans) => spans.some((s) => s.name === 'syncPod' && s.attributes['k8s.pod.name'] === 'web'), 15_000);
+    const all = await receiver.waitForSpans((spans) => {
+      const sync = spans.find((s) => s.name === 'syncPod' && s.attributes['k8s.pod.name'] === 'web');
+      return sync !== undefined && spans.filter((s) => s.parentSpanId === sync.spanId).length >= 6;
+    }, 15_000);
     const sync = all.find((s) => s.name === 'syncPod' && s.attributes['k8s.pod.update_type'] === 'create') as ReceivedSpan;
     expect(sync.parentSpanId).toBe('');
     expect(sync.traceId).not.toBe(tp.traceId);

@@ -124,6 +124,8 @@ describe('scheduler', () => {
     api.put('pods/default/nginx', pod('nginx'));
     expect(await until(() => nodeOf('nginx'))).toBe('node-1');
     expect(bindings()).toHaveLength(3);
+    // The binding is stored before its reply reaches the scheduler.
+    await until(() => scheduler.stats.bound === 1);
     expect(scheduler.stats).toMatchObject({ bound: 1, bindErrors: 2 });
   });
 });
