@@ -17,14 +17,6 @@ import {
 import type { ListWatcher } from '../../shared/src/informer.js';
 
 /**
- * node:http2 ends a DELETE stream when it is opened unless the request asks
- * for `endStream: false`, which shared/src/kube-client.ts does not (yet): a
- * DELETE body is never sent and the call fails with "write after end". Until
- * it does, DeleteOptions go in the query string. Flip this once it is fixed.
- */
-export const KUBE_CLIENT_SENDS_DELETE_BODY = false;
-
-/**
  * One simulated node's view of the apiserver: every request goes over the
  * process's single HTTP/2 connection (the shared KubeClient), and gets an
  * otelhttp CLIENT span on that node's tracer provider, as the real kubelet's
@@ -103,12 +95,8 @@ export class NodeApi implements ListWatcher {
     const contentType = { merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json', json: 'application/json-patch+json' }[type];
     return this.request<T>('PATCH', path, { ...o, body, contentType });
   }
-  delete<T = unknown>(path: string, body?: { gracePeriodSeconds?: number; [k: string]: unknown }, o: RequestOptions = {}): Promise<T> {
-    if (body === undefined) return this.request<T>('DELETE', path, o);
-    if (KUBE_CLIENT_SENDS_DELETE_BODY) return this.request<T>('DELETE', path, { ...o, body });
-    // The DeleteOptions fields the apiserver also reads from the query; the uid precondition has no query form.
-    const query = { ...o.query, ...(body.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: body.gracePeriodSeconds } : {}) };
-    return this.request<T>('DELETE', path, { ...o, query });
+  delete<T = unknown>(path: string, body?: unknown, o?: RequestOptions): Promise<T> {
+    return this.request<T>('DELETE', path, { ...o, ...(body === undefined ? {} : { body }) });
   }
 
   /** A watch is one long GET: its span lasts until the stream ends. */

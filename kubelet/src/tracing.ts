@@ -12,7 +12,6 @@ import {
   type OtelHttpProfile,
   type Tracing,
 } from '../../shared/src/index.js';
-import { preciseTracer } from '../../shared/src/precise-clock.js';
 import { KUBELET_SCOPE, kubeletResource, type KubeletProfile } from './spans.js';
 
 /**
@@ -89,12 +88,12 @@ export function startProcessTracing(
         processor: opts.processor ?? 'batch',
         env,
       });
-      // Every span takes its times from one sub-millisecond clock, so a CRI span never seems to outlast its syncPod.
+      // Tracing.tracer() gives spans sub-millisecond times, so a CRI span never seems to outlast its syncPod.
       const t: NodeTracing = {
         provider,
-        kubelet: preciseTracer(provider.tracer(KUBELET_SCOPE)),
-        cri: enabled ? { tracer: preciseTracer(provider.tracer(OTELGRPC_SCOPE, profile.criGrpc.version)), profile: profile.criGrpc } : undefined,
-        http: enabled ? { tracer: preciseTracer(provider.tracer(OTELHTTP_SCOPE, profile.apiHttp.version)), profile: profile.apiHttp } : undefined,
+        kubelet: provider.tracer(KUBELET_SCOPE),
+        cri: enabled ? { tracer: provider.tracer(OTELGRPC_SCOPE, profile.criGrpc.version), profile: profile.criGrpc } : undefined,
+        http: enabled ? { tracer: provider.tracer(OTELHTTP_SCOPE, profile.apiHttp.version), profile: profile.apiHttp } : undefined,
       };
       nodes.push(t);
       return t;

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../../shared/src/index.js';
 import { CriClient } from '../src/cri-client.js';
-import { KUBE_CLIENT_SENDS_DELETE_BODY } from '../src/kube-api.js';
 import { boundPod, startRuntime, startTestKubelet, until, type RuntimeProcess, type TestKubelet } from './harness.js';
 
 // The kubelet's own logic against a real runtime process and an in-memory
@@ -87,9 +86,7 @@ describe('pods', () => {
     k.api.put('pods/default/web', { ...p, metadata: { ...p.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 30 } });
     await until(() => pod('web') === undefined, 10_000, 'pod gone');
     const del = k.api.requests.find((r) => r.method === 'DELETE' && r.path === '/api/v1/namespaces/default/pods/web');
-    // The contract's body form ({gracePeriodSeconds: 0, preconditions: {uid}}) waits for KubeClient to send DELETE bodies.
-    if (KUBE_CLIENT_SENDS_DELETE_BODY) expect(del?.body).toEqual({ gracePeriodSeconds: 0, preconditions: { uid } });
-    else expect(del?.query.get('gracePeriodSeconds')).toBe('0');
+    expect(del?.body).toEqual({ gracePeriodSeconds: 0, preconditions: { uid } });
     const cri = new CriClient(runtime.endpoint);
     try {
       const check = async (): Promise<boolean> => {
