@@ -16,6 +16,18 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'a containerd-like CRI runtime (runtime.v1 RuntimeService and ImageService)',
     load: async () => (await import('../../runtime/src/main.js')).main,
   },
+  apiserver: {
+    summary: 'kube-apiserver: the Kubernetes REST API over HTTPS, stored in etcd, calling admission webhooks',
+    load: async () => (await import('../../apiserver/src/main.js')).main,
+  },
+  scheduler: {
+    summary: 'kube-scheduler: binds each unscheduled pod to a ready node with room',
+    load: async () => (await import('../../scheduler/src/main.js')).main,
+  },
+  kubelet: {
+    summary: 'kubelet: runs the pods bound to N simulated nodes through the CRI runtime',
+    load: async () => (await import('../../kubelet/src/main.js')).main,
+  },
   webhook: {
     summary: 'a mutating admission webhook (AdmissionReview v1 over HTTPS) that labels and annotates pods',
     load: async () => (await import('../../webhook/src/main.js')).main,

@@ -8,11 +8,14 @@ const CLI = fileURLToPath(new URL('../../../bin/k8s-trace-sim.js', import.meta.u
 
 export type Endpoint = { host: string; port: number } | { path: string };
 
+/** How to tell a child is ready: something listens at an endpoint, or a check passes. */
+export type Readiness = Endpoint | { readonly check: () => Promise<boolean>; readonly what: string };
+
 export interface ChildSpec {
   readonly name: string;
   readonly args: readonly string[];
   /** Where the child serves once it is ready. */
-  readonly ready: Endpoint;
+  readonly ready: Readiness;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -85,9 +88,10 @@ export class Supervisor {
       if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
         throw new Error(`${child.spec.name} exited before it was ready:\n${child.tail()}`);
       }
-      if (await isListening(child.spec.ready)) return;
+      const r = child.spec.ready;
+      if ('check' in r ? await r.check().catch(() => false) : await isListening(r)) return;
       if (Date.now() > deadline) throw new Error(`${child.spec.name} was not ready after ${timeoutMs} ms:\n${child.tail()}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((res) => setTimeout(res, 'check' in r ? 200 : 50));
     }
   }
 

@@ -1,89 +1,114 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   formatUsage,
+  KubeClient,
+  loadKubeconfig,
   parseFlags,
   startOtlpReceiver,
+  isNotFound,
   type CommandMain,
-  type FlagSpecs,
+  type KubeObject,
+  type Node,
   type OtlpReceiver,
 } from '../../shared/src/index.js';
-import { canBind, Supervisor, type ChildSpec } from './supervisor.js';
+import { canBind, Supervisor } from './supervisor.js';
 import { splitHostPort } from './collector.js';
+import { ensureClusterFiles, WEBHOOK_SERVICE } from './cluster-files.js';
+import { apiserverTracingConfig, checkUpFlags, nodeNames, planUp, UP_FLAGS, type UpPlan } from './up-plan.js';
+import { printCreationTraces } from './trace-printer.js';
 
-const FLAGS = {
-  'data-dir': { type: 'string', default: './.k8s-trace-sim', metavar: 'DIR', help: 'where etcd data, sockets and the kubeconfig live' },
-  'otlp-endpoint': { type: 'string', metavar: 'HOST:PORT', help: 'send spans to this OTLP/gRPC endpoint instead of the built-in receiver (default: $OTEL_EXPORTER_OTLP_ENDPOINT)' },
-  'otlp-listen': { type: 'string', default: '127.0.0.1:4317', metavar: 'HOST:PORT', help: 'address of the built-in OTLP receiver' },
-  'traces-file': { type: 'string', metavar: 'PATH', help: 'the built-in receiver also appends OTLP/JSON lines here' },
-  'etcd-port': { type: 'int', default: 2379, metavar: 'PORT', help: 'etcd client port on 127.0.0.1' },
-  timing: { type: 'string', default: 'realistic', metavar: 'realistic|fast', help: 'simulated latencies: the reference durations, or milliseconds' },
-  help: { type: 'bool', default: false, help: 'show this help' },
-} as const satisfies FlagSpecs;
-
-export interface UpPlan {
-  readonly dataDir: string;
-  readonly otlpEndpoint: string;
-  readonly builtinReceiver: boolean;
-  readonly children: readonly ChildSpec[];
-}
-
-/** What `up` will start, from its flags and environment. Pure, so it is tested without processes. */
-export function planUp(flags: ReturnType<typeof parseFlags<typeof FLAGS>>, env: NodeJS.ProcessEnv): UpPlan {
-  if (flags.timing !== 'realistic' && flags.timing !== 'fast') {
-    throw new Error(`invalid --timing "${flags.timing}": want realistic or fast`);
-  }
-  const dataDir = resolve(flags['data-dir']);
-  const external = flags['otlp-endpoint'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
-  const otlpEndpoint = external ?? flags['otlp-listen'];
-  const etcdUrl = `http://127.0.0.1:${flags['etcd-port']}`;
-  const socket = join(dataDir, 'containerd', 'containerd.sock');
+/** The MutatingWebhookConfiguration `up` registers for the demo webhook. */
+export function webhookConfiguration(caBundle: string): KubeObject {
   return {
-    dataDir,
-    otlpEndpoint,
-    builtinReceiver: external === undefined,
-    children: [
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'pod-mutator' },
+    webhooks: [
       {
-        name: 'etcd',
-        args: [
-          'etcd',
-          '--name', 'default',
-          '--data-dir', join(dataDir, 'etcd'),
-          '--listen-client-urls', etcdUrl,
-          '--advertise-client-urls', etcdUrl,
-          '--experimental-enable-distributed-tracing',
-          '--experimental-distributed-tracing-address', otlpEndpoint,
-        ],
-        ready: { host: '127.0.0.1', port: flags['etcd-port'] },
-      },
-      {
-        name: 'runtime',
-        args: ['runtime', '--address', socket, '--timing', flags.timing, '--otlp-endpoint', otlpEndpoint],
-        ready: { path: socket },
+        name: 'pod-mutator.k8s-trace-sim.io',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        timeoutSeconds: 10,
+        clientConfig: {
+          service: { namespace: WEBHOOK_SERVICE.namespace, name: WEBHOOK_SERVICE.name, path: WEBHOOK_SERVICE.path, port: 443 },
+          caBundle: Buffer.from(caBundle).toString('base64'),
+        },
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
       },
     ],
   };
 }
 
+async function registerWebhook(client: KubeClient, caBundle: string): Promise<void> {
+  const path = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';
+  const desired = webhookConfiguration(caBundle);
+  try {
+    const existing = await client.get<KubeObject>(`${path}/pod-mutator`);
+    await client.replace(`${path}/pod-mutator`, { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata.resourceVersion } });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await client.create(path, desired);
+  }
+}
+
+async function readyNodes(client: KubeClient, names: readonly string[]): Promise<boolean> {
+  const list = await client.list<Node>('/api/v1/nodes');
+  const ready = new Set(
+    list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name),
+  );
+  return names.every((n) => ready.has(n));
+}
+
+function describe(plan: UpPlan, receiver: OtlpReceiver | undefined, kubeconfig: string, seconds: number, flags: { 'traces-file'?: string | undefined }): string {
+  return [
+    `k8s-trace-sim is up in ${seconds.toFixed(1)} s (${plan.mode} mode, ${plan.nodeNames.length} node${plan.nodeNames.length === 1 ? '' : 's'}, data in ${plan.dataDir})`,
+    `  apiserver  ${plan.apiserverUrl}`,
+    `  etcd       ${plan.etcdUrl}`,
+    `  runtime    unix://${plan.runtimeSocket}`,
+    plan.builtinReceiver
+      ? `  OTLP       ${receiver?.endpoint} (built-in receiver${flags['traces-file'] ? `, writing ${flags['traces-file']}` : ''})`
+      : `  OTLP       spans go to ${plan.otlpEndpoint}`,
+    '',
+    `  export KUBECONFIG=${kubeconfig}`,
+    '  kubectl run demo --image=nginx',
+    '',
+    'Press Ctrl-C to stop.',
+  ].join('\n');
+}
+
 export const main: CommandMain = async (argv) => {
-  const flags = parseFlags(argv, FLAGS);
+  const flags = parseFlags(argv, UP_FLAGS);
   if (flags.help) {
-    process.stdout.write(formatUsage('up', 'Start the simulated control plane, each component as its own process.', FLAGS) + '\n');
+    process.stdout.write(formatUsage('up', 'Start the simulated control plane, each component as its own process.', UP_FLAGS) + '\n');
     return;
   }
-  const plan = planUp(flags, process.env);
-  mkdirSync(plan.dataDir, { recursive: true });
+  checkUpFlags(flags);
+  const started = Date.now();
+  const dataDir = resolve(flags['data-dir']);
+  mkdirSync(join(dataDir, 'config'), { recursive: true });
+  const names = nodeNames(flags.nodes);
+  const files = await ensureClusterFiles(dataDir, {
+    apiserverUrl: `https://127.0.0.1:${flags['apiserver-port']}`,
+    storyMode: flags.mode === 'story',
+    firstNode: names[0] as string,
+  });
+  const admin = new KubeClient({ ...loadKubeconfig(files.adminKubeconfig), userAgent: 'k8s-trace-sim-up', timeoutMs: 5000 });
+  const plan = planUp(flags, process.env, files, { check: () => readyNodes(admin, names), what: 'nodes Ready' });
+  writeFileSync(join(dataDir, 'config', 'apiserver-tracing.yaml'), apiserverTracingConfig(plan.otlpEndpoint));
 
   const busy: string[] = [];
   for (const c of plan.children) {
     if ('port' in c.ready && !(await canBind(c.ready.host, c.ready.port))) busy.push(`${c.ready.host}:${c.ready.port} (${c.name})`);
   }
-  let receiver: OtlpReceiver | undefined;
   if (plan.builtinReceiver) {
     const { host, port } = splitHostPort(flags['otlp-listen']);
     if (!(await canBind(host, port))) busy.push(`${flags['otlp-listen']} (OTLP receiver; use --otlp-endpoint to send spans to the collector already there)`);
   }
   if (busy.length > 0) throw new Error(`address already in use: ${busy.join(', ')}`);
+
+  let receiver: OtlpReceiver | undefined;
   if (plan.builtinReceiver) {
     const { host, port } = splitHostPort(flags['otlp-listen']);
     receiver = await startOtlpReceiver({ host, port, tracesFile: flags['traces-file'] });
@@ -98,6 +123,7 @@ export const main: CommandMain = async (argv) => {
   const stop = async (exitCode: number): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
+    admin.close();
     await supervisor.stopAll();
     await receiver?.close();
     process.exit(exitCode);
@@ -105,24 +131,27 @@ export const main: CommandMain = async (argv) => {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  const started = Date.now();
+  // Spans leave a real component up to 5 s after they end; a second keeps the demo lively.
+  const env = { OTEL_BSP_SCHEDULE_DELAY: process.env['OTEL_BSP_SCHEDULE_DELAY'] ?? '1000' };
   try {
-    const children = plan.children.map((spec) => supervisor.start(spec));
-    await Promise.all(children.map((c) => supervisor.waitReady(c)));
+    for (const stage of [1, 2, 3] as const) {
+      if (stage === 3) await registerWebhook(admin, files.ca.cert);
+      const children = plan.children.filter((c) => c.stage === stage).map((spec) => supervisor.start({ ...spec, env }));
+      await Promise.all(children.map((c) => supervisor.waitReady(c, 20_000)));
+    }
   } catch (err) {
     shuttingDown = true;
+    admin.close();
     await supervisor.stopAll();
     await receiver?.close();
     throw err;
   }
-  const lines = [
-    `k8s-trace-sim is up in ${((Date.now() - started) / 1000).toFixed(1)} s (data in ${plan.dataDir})`,
-    `  etcd      http://127.0.0.1:${flags['etcd-port']}`,
-    `  runtime   unix://${join(plan.dataDir, 'containerd', 'containerd.sock')}`,
-    plan.builtinReceiver
-      ? `  OTLP      ${receiver?.endpoint} (built-in receiver${flags['traces-file'] ? `, writing ${flags['traces-file']}` : ''})`
-      : `  OTLP      spans go to ${plan.otlpEndpoint}`,
-    'Press Ctrl-C to stop.',
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(describe(plan, receiver, files.adminKubeconfig, (Date.now() - started) / 1000, flags) + '\n');
+  if (receiver && flags['print-traces']) {
+    printCreationTraces(receiver, (t) => process.stdout.write('\n' + t), {
+      quietMs: 1500,
+      waitForSyncPod: plan.mode === 'story',
+      maxWaitMs: 60_000,
+    });
+  }
 };

@@ -45,7 +45,10 @@ async function startUp(extra: string[] = []): Promise<{ up: RunningProcess; etcd
   const etcdPort = await freePort();
   const otlpPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'up-'));
-  const up = startProcess(['up', '--data-dir', dataDir, '--etcd-port', String(etcdPort), '--otlp-listen', `127.0.0.1:${otlpPort}`, '--timing', 'fast', ...extra]);
+  const up = startProcess([
+    'up', '--data-dir', dataDir, '--etcd-port', String(etcdPort), '--otlp-listen', `127.0.0.1:${otlpPort}`,
+    '--apiserver-port', String(await freePort()), '--webhook-port', String(await freePort()), '--timing', 'fast', ...extra,
+  ]);
   procs.push(up);
   return { up, etcdPort, otlpPort, dataDir };
 }
@@ -54,9 +57,10 @@ describe('k8s-trace-sim up', () => {
   it('starts each component as its own process, serves etcdctl, and Ctrl-C leaves no process behind', async () => {
     const { up, etcdPort } = await startUp();
     await waitFor(() => up.output().includes('Press Ctrl-C to stop.'), 20_000);
-    expect(up.output()).toContain(`etcd      http://127.0.0.1:${etcdPort}`);
+    expect(up.output()).toMatch(new RegExp(`\\n  etcd +http://127\\.0\\.0\\.1:${etcdPort}\\n`));
     const kids = childrenOf(up.child.pid as number);
-    expect(kids.length).toBe(2);
+    // etcd, runtime, webhook, apiserver, scheduler, kubelet: one OS process each.
+    expect(kids.length).toBe(6);
     const out = execFileSync('etcdctl', ['--endpoints', `http://127.0.0.1:${etcdPort}`, 'put', 'a', 'b'], {
       env: { ...process.env, ETCDCTL_API: '3' },
       encoding: 'utf8',
@@ -73,7 +77,7 @@ describe('k8s-trace-sim up', () => {
     const kids = childrenOf(up.child.pid as number);
     process.kill(kids[0] as number, 'SIGKILL');
     expect(await up.exited).toBe(1);
-    expect(up.output()).toMatch(/(etcd|runtime) exited unexpectedly/);
+    expect(up.output()).toMatch(/(etcd|runtime|webhook|apiserver|scheduler|kubelet) exited unexpectedly/);
     await waitFor(() => kids.every((k) => !alive(k)), 10_000);
   });
 
@@ -83,7 +87,10 @@ describe('k8s-trace-sim up', () => {
     servers.push(srv);
     await new Promise((r) => srv.once('listening', r));
     const dataDir = mkdtempSync(join(tmpdir(), 'up-'));
-    const up = startProcess(['up', '--data-dir', dataDir, '--etcd-port', String(etcdPort), '--otlp-listen', `127.0.0.1:${await freePort()}`]);
+    const up = startProcess([
+      'up', '--data-dir', dataDir, '--etcd-port', String(etcdPort), '--otlp-listen', `127.0.0.1:${await freePort()}`,
+      '--apiserver-port', String(await freePort()), '--webhook-port', String(await freePort()),
+    ]);
     procs.push(up);
     expect(await up.exited).toBe(1);
     expect(up.output()).toContain(`address already in use: 127.0.0.1:${etcdPort} (etcd)`);
@@ -93,15 +100,20 @@ describe('k8s-trace-sim up', () => {
     const { up } = await startUp();
     await waitFor(() => up.output().includes('Press Ctrl-C to stop.'), 20_000);
     const kids = childrenOf(up.child.pid as number);
-    expect(kids.length).toBe(2);
+    expect(kids.length).toBe(6);
     up.child.kill('SIGKILL');
     await waitFor(() => kids.every((k) => !alive(k)), 10_000);
   });
 
-  it('rejects a bad flag value', async () => {
-    const up = startProcess(['up', '--timing', 'slow']);
+  it.each([
+    [['--timing', 'slow'], 'invalid --timing "slow": want realistic or fast'],
+    [['--mode', 'fancy'], 'invalid --mode "fancy": want story or faithful'],
+    [['--nodes', '0'], 'invalid --nodes 0'],
+    [['--nodes', 'two'], 'invalid argument "two" for "--nodes" flag'],
+  ])('rejects %j', async (args, msg) => {
+    const up = startProcess(['up', ...args]);
     procs.push(up);
     expect(await up.exited).toBe(1);
-    expect(up.output()).toContain('invalid --timing "slow"');
+    expect(up.output()).toContain(msg);
   });
 });
