@@ -13,8 +13,16 @@ export const ANONYMOUS: Caller = { username: 'system:anonymous', groups: ['syste
  */
 export function authenticate(socket: TLSSocket | undefined): Caller {
   if (!socket || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return ANONYMOUS;
-  const cert = socket.getPeerCertificate();
-  if (!cert || !cert.subject) return ANONYMOUS;
-  const id = identityFromSubject(cert.subject as { CN?: string | string[]; O?: string | string[] });
-  return id.user === '' ? ANONYMOUS : { username: id.user, groups: [...id.groups, 'system:authenticated'] };
+  // The certificate cannot change within a TLS connection, and an HTTP/2
+  // connection carries many requests: decode it once per socket.
+  let caller = callers.get(socket);
+  if (!caller) {
+    const cert = socket.getPeerCertificate();
+    const id = cert?.subject ? identityFromSubject(cert.subject as { CN?: string | string[]; O?: string | string[] }) : undefined;
+    caller = !id || id.user === '' ? ANONYMOUS : { username: id.user, groups: [...id.groups, 'system:authenticated'] };
+    callers.set(socket, caller);
+  }
+  return caller;
 }
+
+const callers = new WeakMap<TLSSocket, Caller>();

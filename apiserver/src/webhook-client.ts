@@ -1,4 +1,4 @@
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { checkServerIdentity as nodeCheck, type PeerCertificate } from 'node:tls';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { httpClientEndAttributes, httpClientSpanName, httpClientStatus, injectIntoHeaders } from '../../shared/src/index.js';
@@ -97,7 +97,7 @@ export class WebhookClient {
           ...(t.caBundle ? { ca: t.caBundle } : {}),
           // Go verifies against the service DNS name even though we dial a mapped address.
           checkServerIdentity: (_host, cert) => checkName(t.servername, cert),
-          agent: false,
+          agent: KEEP_ALIVE,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -136,6 +136,11 @@ function checkName(name: string, cert: PeerCertificate): Error | undefined {
   const sans = (cert.subjectaltname ?? '').split(',').map((s) => s.trim().replace(/^DNS:|^IP Address:/, ''));
   return new Error(`tls: failed to verify certificate: x509: certificate is valid for ${sans.join(', ')}, not ${name}`);
 }
+
+// Go's transport keeps webhook connections alive; a TLS handshake per
+// admission call would cost more CPU than the call. The agent keys pooled
+// connections by host, port, CA and server name, so targets never mix.
+const KEEP_ALIVE = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** Node's socket and TLS errors in the words of Go's net/http and crypto/tls. */
 export function goNetError(e: NodeJS.ErrnoException, t: Pick<WebhookTarget, 'host' | 'port'>): string {
