@@ -47,6 +47,8 @@ export class StatusManager {
     const uid = pod.metadata.uid as string;
     const e = this.entries.get(uid);
     if (e) {
+      // updateStatusInternal: the same status again is ignored, so a sync that changes nothing costs the apiserver nothing.
+      if (JSON.stringify(e.status) === JSON.stringify(status)) return;
       e.status = status;
       e.version++;
     } else {
