@@ -11,7 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, loadKubeconfig, parseFlags, startOtlpReceiver, type Pod } from '../shared/src/index.js';
 import { freePort, REPO_ROOT, startProcess } from '../shared/src/testing/index.js';
-import { peakRssMiB, table } from './lib.js';
+import { cpuSeconds, peakRssMiB, table } from './lib.js';
 
 const flags = parseFlags(process.argv.slice(2), {
   pods: { type: 'int', default: 1000, help: 'pods to create' },
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     }
   });
   const spansBefore = receiver.stats().spansAccepted;
+  const kids = childrenOf(up.child.pid as number);
+  const cpuBefore = new Map(kids.map((c) => [c.pid, cpuSeconds(c.pid)]));
   const start = Date.now();
   let next = 0;
   let createErrors = 0;
@@ -86,8 +88,18 @@ async function main(): Promise<void> {
   // Let the batch processors flush what the last pods produced.
   await new Promise((r) => setTimeout(r, 3000));
   const spans = receiver.stats().spansAccepted - spansBefore;
-  const procs = childrenOf(up.child.pid as number).map((c) => ({ process: c.name, 'peak RSS MiB': peakRssMiB(c.pid) }));
-  procs.push({ process: 'up (supervisor)', 'peak RSS MiB': peakRssMiB(up.child.pid as number) });
+  const byName = new Map<string, number>();
+  for (const s of receiver.spans()) {
+    const k = `${String(s.resource['service.name'])} ${s.name}`;
+    byName.set(k, (byName.get(k) ?? 0) + 1);
+  }
+  const topSpans = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([span, n]) => ({ span, 'per pod': n / flags.pods }));
+  const procs = kids.map((c) => ({
+    process: c.name,
+    'peak RSS MiB': peakRssMiB(c.pid),
+    'CPU s during run': cpuSeconds(c.pid) - (cpuBefore.get(c.pid) ?? 0),
+  }));
+  procs.push({ process: 'up (supervisor)', 'peak RSS MiB': peakRssMiB(up.child.pid as number), 'CPU s during run': 0 });
   const totalMiB = procs.reduce((a, p) => a + p['peak RSS MiB'], 0);
   watch.stop();
   client.close();
@@ -110,13 +122,16 @@ async function main(): Promise<void> {
     spansPerPod: spans / Math.max(1, running.size),
     peakMemory: procs,
     peakMemoryTotalMiB: totalMiB,
+    topSpans,
   };
   process.stdout.write(
     `${running.size}/${flags.pods} pods Running in ${toRunning.toFixed(2)} s on ${flags.nodes} nodes (${flags.mode} mode, fast timing): ` +
       `${result.podsPerSecond.toFixed(1)} pods/s, ${result.spansPerSecond.toFixed(0)} spans/s (${result.spansPerPod.toFixed(1)} spans/pod), ` +
       `create errors ${createErrors}; up ready in ${startupSeconds.toFixed(1)} s\n\n`,
   );
-  process.stdout.write(table([...procs, { process: 'total', 'peak RSS MiB': totalMiB }]) + '\n');
+  const totalCpu = procs.reduce((a, p) => a + p['CPU s during run'], 0);
+  process.stdout.write(table([...procs, { process: 'total', 'peak RSS MiB': totalMiB, 'CPU s during run': totalCpu }]) + '\n');
+  process.stdout.write('\n' + table(topSpans) + '\n');
   mkdirSync(join(flags.out, '..'), { recursive: true });
   writeFileSync(flags.out, JSON.stringify(result, null, 2));
 }
