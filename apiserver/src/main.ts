@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { createCA, formatUsage, issueCert, onShutdown, perMillionSampler, startTracing, type CommandMain } from '../../shared/src/index.js';
+import { formatUsage, onShutdown, perMillionSampler, startTracing, type CommandMain } from '../../shared/src/index.js';
 import { startApiserver } from './app.js';
 import { APISERVER_FLAGS, parseApiserverConfig } from './config.js';
 import type { LogFn } from './handler-context.js';
@@ -21,6 +21,8 @@ function klog(level: 'I' | 'W' | 'E'): LogFn {
 
 /** The self-signed serving certificate kube-apiserver makes when --tls-cert-file is not given. */
 async function selfSigned(bindAddress: string): Promise<{ cert: string; key: string }> {
+  // Loaded only for this fallback: the X.509 libraries are large.
+  const { createCA, issueCert } = await import('../../shared/src/pki.js');
   const ca = await createCA(`localhost-ca@${Math.floor(Date.now() / 1000)}`);
   const ips = ['127.0.0.1', ...(bindAddress !== '0.0.0.0' && bindAddress !== '127.0.0.1' && /^[\d.]+$/.test(bindAddress) ? [bindAddress] : [])];
   const leaf = await issueCert(ca, { commonName: 'localhost', dnsNames: ['localhost'], ips, usage: 'server' });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createCA } from '../../shared/src/index.js';
+import { createCA } from '../../shared/src/pki.js';
 import { etcdValue, pod, request, startEtcd, startTestApiserver, type TestApiserver } from './harness.js';
 import { startWebhook, type TestWebhook } from './webhook-server.js';
 

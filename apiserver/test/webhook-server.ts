@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import { issueCert } from '../../shared/src/index.js';
+import { issueCert } from '../../shared/src/pki.js';
 import { pki } from './harness.js';
 
 export interface ReceivedReview {

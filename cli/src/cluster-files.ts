@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCA, issueCert, renderKubeconfig, type KeyPair } from '../../shared/src/index.js';
+import { renderKubeconfig } from '../../shared/src/index.js';
+import { createCA, issueCert, type KeyPair } from '../../shared/src/pki.js';
 
 /** Where the webhook answers, as the MutatingWebhookConfiguration names it (a Service reference). */
 export const WEBHOOK_SERVICE = { namespace: 'webhook-system', name: 'pod-mutator', path: '/mutate-v1-pod' } as const;

@@ -62,7 +62,12 @@ export class Supervisor {
 
   start(spec: ChildSpec): Child {
     if (!existsSync(CLI)) throw new Error(`CLI not found at ${CLI}`);
-    const proc = spawn(process.execPath, [CLI, ...spec.args], {
+    // A 2 MiB young generation instead of V8's 16 MiB: measured with bench/pods,
+    // it saves about 100 MiB across the six processes at the same pods/s.
+    // K8S_TRACE_SIM_NODE_FLAGS adds flags after it (later ones win), e.g.
+    // "--cpu-prof --cpu-prof-dir=/tmp/prof", which node refuses in NODE_OPTIONS.
+    const nodeFlags = ['--max-semi-space-size=2', ...(process.env['K8S_TRACE_SIM_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean)];
+    const proc = spawn(process.execPath, [...nodeFlags, CLI, ...spec.args], {
       env: { ...process.env, ...spec.env, [SUPERVISOR_PID_ENV]: String(process.pid) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -2,20 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createCA,
-  issueCert,
-  isNotFound,
-  KubeClient,
-  loadKubeconfig,
-  renderKubeconfig,
-  startOtlpReceiver,
-  type KubeObject,
-  type Node,
-  type OtlpReceiver,
-  type Pod,
-  type ReceivedSpan,
-} from '../../shared/src/index.js';
+import { isNotFound, KubeClient, loadKubeconfig, renderKubeconfig, startOtlpReceiver, type KubeObject, type Node, type OtlpReceiver, type Pod, type ReceivedSpan } from '../../shared/src/index.js';
+import { createCA, issueCert } from '../../shared/src/pki.js';
 import { freePort, startProcess, waitForListen, type RunningProcess } from '../../shared/src/testing/index.js';
 import { startRuntime, type RuntimeProcess } from './harness.js';
 

@@ -27,8 +27,9 @@ export { startOtlpReceiver, invalidSpanReason } from './otlp-receiver.js';
 export type { OtlpReceiver, OtlpReceiverOptions, ReceivedSpan, ReceiverStats } from './otlp-receiver.js';
 export { tracesDataToJson, attributesToJs, anyValueToJs } from './otlp-json.js';
 export type { AttrValue } from './otlp-json.js';
-export { createCA, issueCert, identityFromSubject } from './pki.js';
-export type { KeyPair, CertRequest } from './pki.js';
+// pki.ts (createCA, issueCert) is imported by path: its X.509 libraries cost
+// every process ~20 MB, and only `up` and tests mint certificates.
+export { identityFromSubject } from './k8s/identity.js';
 export type {
   ObjectMeta,
   KubeObject,

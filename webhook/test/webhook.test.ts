@@ -3,7 +3,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
-import { createCA, issueCert, startOtlpReceiver, type OtlpReceiver } from '../../shared/src/index.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../../shared/src/index.js';
+import { createCA, issueCert } from '../../shared/src/pki.js';
 import { freePort, startProcess, waitForListen, type RunningProcess } from '../../shared/src/testing/index.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
