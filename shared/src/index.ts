@@ -68,3 +68,11 @@ export type { KubeClientOptions, RequestOptions, WatchHandle, PatchType } from '
 export { tracedCall } from './grpc-client.js';
 export type { GrpcClientTracing } from './grpc-client.js';
 export { preciseNow, preciseTracer } from './precise-clock.js';
+export { Informer, objectKey } from './informer.js';
+export type { ListWatcher, InformerHandlers, InformerOptions } from './informer.js';
+export { klog, formatKlog } from './klog.js';
+export type { Klog, KlogSeverity } from './klog.js';
+export { seededRandom, randomSeed } from './random.js';
+export type { Rand } from './random.js';
+export { waitForApiserver } from './apiserver-wait.js';
+export { parseQuantity, milliCpu, quantityValue, formatMilliCpu, formatBytes } from './k8s/quantity.js';

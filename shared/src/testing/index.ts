@@ -2,3 +2,5 @@ export { REPO_ROOT, CLI, freePort, waitForListen, startProcess } from './process
 export type { RunningProcess } from './processes.js';
 export { readOtlpJsonLines } from './otlp-file.js';
 export type { FileSpan } from './otlp-file.js';
+export { startFakeApiserver, mergePatch } from './fake-apiserver.js';
+export type { FakeApiserver, RecordedRequest } from './fake-apiserver.js';
