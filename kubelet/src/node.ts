@@ -69,7 +69,7 @@ export class SimNode {
   private readonly orphansHandled = new Set<string>();
 
   constructor(private readonly d: NodeDeps) {
-    const api = new NodeApi(d.kube, d.server, d.tracing.http);
+    const api = new NodeApi(d.kube, d.tracing.http);
     const loops = { ...BACKGROUND_LOOPS, ...d.loops };
     const status = new StatusManager(api, d.wheel, d.log, d.spec.name);
     const pleg = new Pleg({

@@ -64,7 +64,7 @@ export type { OtelHttpProfile, HttpServerRequestInfo } from './otelhttp.js';
 export { loadKubeconfig, renderKubeconfig } from './kubeconfig.js';
 export type { KubeconfigCredentials } from './kubeconfig.js';
 export { KubeClient } from './kube-client.js';
-export type { KubeClientOptions, RequestOptions, WatchHandle, PatchType } from './kube-client.js';
+export type { KubeClientOptions, HttpClientTracing, RequestOptions, WatchHandle, PatchType } from './kube-client.js';
 export { tracedCall } from './grpc-client.js';
 export type { GrpcClientTracing } from './grpc-client.js';
 export { preciseNow, preciseTracer } from './precise-clock.js';

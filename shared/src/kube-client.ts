@@ -20,10 +20,16 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
   json: 'application/json-patch+json',
 };
 
+/** The otelhttp transport wrapping of a client: whose tracer records the CLIENT spans, and which otelhttp. */
+export interface HttpClientTracing {
+  readonly tracer: Tracer;
+  readonly profile: OtelHttpProfile;
+}
+
 export interface KubeClientOptions extends KubeconfigCredentials {
   readonly userAgent: string;
   /** When set, every request gets an otelhttp CLIENT span (the component's transport is wrapped). */
-  readonly tracing?: { readonly tracer: Tracer; readonly profile: OtelHttpProfile } | undefined;
+  readonly tracing?: HttpClientTracing | undefined;
   readonly timeoutMs?: number;
 }
 
@@ -34,6 +40,11 @@ export interface RequestOptions {
   readonly accept?: string;
   /** Parent context for the client span and the traceparent sent. */
   readonly ctx?: Context;
+  /**
+   * Records this request's CLIENT span on another tracer than the client's
+   * (the kubelet's nodes share one connection, each with its own provider).
+   */
+  readonly tracing?: HttpClientTracing | undefined;
   readonly headers?: Record<string, string>;
 }
 
@@ -82,9 +93,13 @@ export class KubeClient {
     return u;
   }
 
-  private startSpan(method: string, url: URL, ctx: Context | undefined): { span: Span | undefined; headers: Record<string, string> } {
+  private startSpan(
+    method: string,
+    url: URL,
+    ctx: Context | undefined,
+    t: HttpClientTracing | undefined,
+  ): { span: Span | undefined; headers: Record<string, string> } {
     const headers: Record<string, string> = {};
-    const t = this.opts.tracing;
     if (!t) {
       if (ctx) injectIntoHeaders(ctx, headers);
       return { span: undefined, headers };
@@ -99,8 +114,7 @@ export class KubeClient {
     return { span, headers };
   }
 
-  private endSpan(span: Span | undefined, statusCode: number | undefined, error?: string): void {
-    const t = this.opts.tracing;
+  private endSpan(t: HttpClientTracing | undefined, span: Span | undefined, statusCode: number | undefined, error?: string): void {
     if (!span || !t) return;
     if (statusCode !== undefined) span.setAttributes(httpClientEndAttributes(t.profile, statusCode));
     else span.setAttribute('error.type', error ?? 'transport');
@@ -132,13 +146,14 @@ export class KubeClient {
   /** One request; resolves with the parsed JSON body on 2xx, rejects with a StatusError otherwise. */
   request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     const url = this.url(path, o.query);
-    const { span, headers } = this.startSpan(method, url, o.ctx);
+    const t = o.tracing ?? this.opts.tracing;
+    const { span, headers } = this.startSpan(method, url, o.ctx, t);
     return new Promise<T>((resolve, reject) => {
       let req: http2.ClientHttp2Stream;
       try {
         req = this.open(method, url, o, headers);
       } catch (err) {
-        this.endSpan(span, undefined, String(err));
+        this.endSpan(t, span, undefined, String(err));
         reject(err);
         return;
       }
@@ -150,7 +165,7 @@ export class KubeClient {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         // otelhttp's transport span ends when the body is closed, so it includes reading it.
-        this.endSpan(span, status);
+        this.endSpan(t, span, status);
         if (status >= 200 && status < 300) {
           try {
             resolve((body === '' ? undefined : JSON.parse(body)) as T);
@@ -160,7 +175,7 @@ export class KubeClient {
         } else reject(statusFromResponse(status, body));
       });
       req.on('error', (err) => {
-        this.endSpan(span, undefined, err.message);
+        this.endSpan(t, span, undefined, err.message);
         reject(err);
       });
     });
@@ -191,14 +206,15 @@ export class KubeClient {
    */
   watch<T extends KubeObject>(path: string, query: RequestOptions['query'], onEvent: (e: WatchEvent<T>) => void, o: RequestOptions = {}): WatchHandle {
     const url = this.url(path, { ...query, watch: 'true' });
-    const { span, headers } = this.startSpan('GET', url, o.ctx);
+    const t = o.tracing ?? this.opts.tracing;
+    const { span, headers } = this.startSpan('GET', url, o.ctx, t);
     let req: http2.ClientHttp2Stream | undefined;
     let stopped = false;
     const done = new Promise<void>((resolve, reject) => {
       try {
         req = this.open('GET', url, o, headers);
       } catch (err) {
-        this.endSpan(span, undefined, String(err));
+        this.endSpan(t, span, undefined, String(err));
         reject(err);
         return;
       }
@@ -221,18 +237,18 @@ export class KubeClient {
         }
       });
       req.on('end', () => {
-        this.endSpan(span, status);
+        this.endSpan(t, span, status);
         if (status !== 200 && !stopped) reject(statusFromResponse(status, errChunks.join('')));
         else resolve();
       });
       req.on('close', () => {
         if (stopped) {
-          this.endSpan(span, status || undefined, 'context canceled');
+          this.endSpan(t, span, status || undefined, 'context canceled');
           resolve();
         }
       });
       req.on('error', (err) => {
-        this.endSpan(span, undefined, err.message);
+        this.endSpan(t, span, undefined, err.message);
         if (stopped) resolve();
         else reject(err);
       });
