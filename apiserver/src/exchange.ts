@@ -52,7 +52,10 @@ export class Exchange {
   }
 
   get socket(): TLSSocket | undefined {
-    return this.req.socket as TLSSocket | undefined;
+    // Over HTTP/2, req.socket is a new proxy per stream; the session's proxy
+    // is one per connection, so per-connection caches (authn) keep hitting.
+    const session = (this.req as Http2ServerRequest).stream?.session;
+    return (session?.socket ?? this.req.socket) as TLSSocket | undefined;
   }
 
   get remoteAddress(): string | undefined {
