@@ -83,7 +83,8 @@ async function main(): Promise<void> {
     }),
   );
   const created = (Date.now() - start) / 1000;
-  await Promise.race([allRunning, new Promise((r) => setTimeout(r, 300_000))]);
+  // Give up after five minutes; unref'd so a finished run exits at once.
+  await Promise.race([allRunning, new Promise((r) => setTimeout(r, 300_000).unref())]);
   const toRunning = (Date.now() - start) / 1000;
   // Let the batch processors flush what the last pods produced.
   await new Promise((r) => setTimeout(r, 3000));
