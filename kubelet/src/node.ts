@@ -5,7 +5,6 @@ import type { Rand } from '../../shared/src/random.js';
 import type { KubeletConfig, NodeSpec } from './config.js';
 import { criErrorText, type CriClient } from './cri-client.js';
 import { EventRecorder } from './events.js';
-import { NodeApi } from './kube-api.js';
 import { LeaseController } from './lease.js';
 import type { NodeContext } from './node-context.js';
 import { nodeImages, type RuntimeFacts } from './node-object.js';
@@ -69,7 +68,7 @@ export class SimNode {
   private readonly orphansHandled = new Set<string>();
 
   constructor(private readonly d: NodeDeps) {
-    const api = new NodeApi(d.kube, d.tracing.http);
+    const api = d.kube.withTracing(d.tracing.http);
     const loops = { ...BACKGROUND_LOOPS, ...d.loops };
     const status = new StatusManager(api, d.wheel, d.log, d.spec.name);
     const pleg = new Pleg({

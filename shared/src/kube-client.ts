@@ -60,11 +60,30 @@ export interface WatchHandle {
  * StatusError carrying the apiserver's Status.
  */
 export class KubeClient {
-  private session: http2.ClientHttp2Session | undefined;
   private readonly base: URL;
 
-  constructor(private readonly opts: KubeClientOptions) {
+  constructor(
+    private readonly opts: KubeClientOptions,
+    // The HTTP/2 session, shared with every view `withTracing` makes.
+    private readonly conn: { session?: http2.ClientHttp2Session | undefined } = {},
+  ) {
     this.base = new URL(opts.server);
+  }
+
+  /**
+   * The same connection, with CLIENT spans recorded on another tracer: the
+   * kubelet's nodes share one connection, each with its own tracer provider.
+   */
+  withTracing(tracing: HttpClientTracing | undefined): KubeClient {
+    return new KubeClient({ ...this.opts, tracing }, this.conn);
+  }
+
+  private get session(): http2.ClientHttp2Session | undefined {
+    return this.conn.session;
+  }
+
+  private set session(s: http2.ClientHttp2Session | undefined) {
+    this.conn.session = s;
   }
 
   private connect(): http2.ClientHttp2Session {
