@@ -58,7 +58,13 @@ describe('scheduler command', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(api.get<Pod>('pods/default/a')?.spec.nodeName).toBe('n1');
-      expect(p.output()).toContain('"Successfully bound pod to node" pod="default/a" node="n1"');
+      // The scheduler logs once the binding's response is back, a moment after the fake stored it.
+      const logged = '"Successfully bound pod to node" pod="default/a" node="n1"';
+      while (!p.output().includes(logged)) {
+        if (Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(p.output()).toContain(logged);
       expect(await p.stop('SIGTERM')).toBe(0);
     });
   });
