@@ -89,19 +89,24 @@ export async function patchResource(d: HandlerDeps, r: ResourceRequest): Promise
   }
 }
 
+/** A DELETE body as DeleteOptions: JSON only, and an object, or a Status error as upstream answers. */
+function decodeDeleteBody(r: ResourceRequest, body: Buffer): Record<string, unknown> | undefined {
+  if (body.length === 0) return undefined;
+  const t = mediaType(r.ex.header('content-type'));
+  if (t !== 'application/json' && t !== '') throw unsupportedMediaType(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
+  const v = decodeJson(body);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw statusErrors.badRequest('decoded object cannot be converted to DeleteOptions');
+  return v as Record<string, unknown>;
+}
+
 /** DeleteResource (handlers/delete.go): options from the body (or query), then the registry's Delete. */
 export async function deleteResource(d: HandlerDeps, r: ResourceRequest): Promise<void> {
   const { span, op } = handlerSpan(r, 'Delete');
   try {
     const out = negotiateOutput(r.ex.header('accept'), false);
     const body = await limitedReadBody(d, r, span);
-    let raw: Record<string, unknown> | undefined;
-    if (body.length > 0) {
-      const t = mediaType(r.ex.header('content-type'));
-      if (t !== 'application/json' && t !== '') throw unsupportedMediaType(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
-      const v = decodeJson(body);
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw statusErrors.badRequest('decoded object cannot be converted to DeleteOptions');
-      raw = v as Record<string, unknown>;
+    const raw = decodeDeleteBody(r, body);
+    if (raw) {
       span.addEvent('Decoded delete options');
       span.addEvent('Recorded the audit event');
     }
@@ -125,8 +130,7 @@ export async function deleteCollection(d: HandlerDeps, r: ResourceRequest): Prom
   try {
     const out = negotiateOutput(r.ex.header('accept'), false);
     const body = await limitedReadBody(d, r, span);
-    const raw = body.length > 0 ? (decodeJson(body) as Record<string, unknown>) : undefined;
-    const options = deleteOptionsFrom(raw ?? undefined, r.ex.query);
+    const options = deleteOptionsFrom(decodeDeleteBody(r, body), r.ex.query);
     const list = await d.registry.list(op, r.res, r.info.namespace, parseListOptions(r.res, r.ex.query, false));
     const deleted: unknown[] = [];
     for (const item of list.items) {

@@ -191,6 +191,15 @@ const CASES: Case[] = [
     reason: 'BadRequest',
     message: 'error decoding patch: unexpected end of JSON input',
   },
+  {
+    name: 'delete collection with a body that is not DeleteOptions',
+    method: 'DELETE',
+    path: PODS,
+    body: '[1,2]',
+    code: 400,
+    reason: 'BadRequest',
+    message: 'decoded object cannot be converted to DeleteOptions',
+  },
   { name: 'wrong method on a collection', method: 'PUT', path: PODS, body: pod('x'), code: 405, reason: 'MethodNotAllowed', message: 'the server does not allow this method on the requested resource' },
   {
     name: 'undecodable URL',
