@@ -14,6 +14,18 @@ export function peakRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * Proportional set size in MiB: private pages plus an equal share of pages
+ * mapped by several processes. Seven node processes share one node binary,
+ * which VmRSS counts seven times; the sum of PSS over the processes is what
+ * the system as a whole occupies.
+ */
+export function pssMiB(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const m = /^Pss:\s+(\d+) kB/m.exec(rollup);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length));
