@@ -2,13 +2,13 @@ import { SpanKind, SpanStatusCode, type Attributes, type SpanStatus } from '@ope
 
 /**
  * What one release of go.opentelemetry.io/contrib/.../otelhttp puts on a span
- * (kubernetes-traces.md §1.3, §2.2 A and E). `v0.61` is the stable HTTP
- * semconv generation that Kubernetes 1.35 links; older generations join as
- * version profiles need them.
+ * (kubernetes-traces.md §1.3, §2.2 A and E). `v0.35` is semconv v1.12
+ * (`http.method`, `net.peer.ip`, `net.transport=ip_tcp`; Kubernetes 1.26–1.28);
+ * `v0.61` is the stable HTTP semconv that Kubernetes 1.35 links.
  */
 export interface OtelHttpProfile {
   readonly version: string;
-  readonly keys: 'v0.61';
+  readonly keys: 'v0.35' | 'v0.61';
 }
 
 export const OTELHTTP_SCOPE = 'go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp';
@@ -28,10 +28,38 @@ export interface HttpServerRequestInfo {
   readonly forwardedFor: string | undefined;
   /** "1.1" or "2". */
   readonly protocolVersion: string;
+  /** v0.35: the request URI, path and query (`http.target`). Defaults to the path. */
+  readonly target?: string;
+  /** v0.35: the handler's operation name (`http.server_name`), e.g. "KubernetesAPI". */
+  readonly serverName?: string;
+  /** v0.35: Content-Length when positive (`http.request_content_length`). */
+  readonly requestContentLength?: number;
+}
+
+function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
 }
 
 /** Attributes otelhttp's handler sets when the request arrives, in its order. */
-export function httpServerStartAttributes(_profile: OtelHttpProfile, r: HttpServerRequestInfo): Attributes {
+export function httpServerStartAttributes(profile: OtelHttpProfile, r: HttpServerRequestInfo): Attributes {
+  if (profile.keys === 'v0.35') {
+    // semconv v1.12: NetAttributesFromHTTPRequest("tcp", r), then HTTPServerAttributesFromHTTPRequest.
+    const a: Attributes = { 'net.transport': 'ip_tcp' };
+    if (r.peerAddress) a['net.peer.ip'] = r.peerAddress;
+    if (r.peerPort !== undefined) a['net.peer.port'] = r.peerPort;
+    if (r.host) a[isIpLiteral(r.host) ? 'net.host.ip' : 'net.host.name'] = r.host;
+    if (r.port !== undefined) a['net.host.port'] = r.port;
+    a['http.method'] = r.method;
+    a['http.target'] = r.target ?? r.path;
+    if (r.serverName) a['http.server_name'] = r.serverName;
+    if (r.forwardedFor) a['http.client_ip'] = r.forwardedFor;
+    if (r.userAgent) a['http.user_agent'] = r.userAgent;
+    if (r.requestContentLength !== undefined && r.requestContentLength > 0) a['http.request_content_length'] = r.requestContentLength;
+    a['http.scheme'] = r.scheme;
+    a['http.host'] = r.port !== undefined ? `${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}` : r.host;
+    a['http.flavor'] = r.protocolVersion;
+    return a;
+  }
   const a: Attributes = { 'server.address': r.host };
   if (r.port !== undefined) a['server.port'] = r.port;
   a['http.request.method'] = r.method;
@@ -48,10 +76,16 @@ export function httpServerStartAttributes(_profile: OtelHttpProfile, r: HttpServ
 
 /** Attributes set when the handler returns. */
 export function httpServerEndAttributes(
-  _profile: OtelHttpProfile,
+  profile: OtelHttpProfile,
   r: { requestBodySize: number; responseBodySize: number; statusCode: number },
 ): Attributes {
   const a: Attributes = {};
+  if (profile.keys === 'v0.35') {
+    if (r.requestBodySize > 0) a['http.read_bytes'] = r.requestBodySize;
+    if (r.responseBodySize > 0) a['http.wrote_bytes'] = r.responseBodySize;
+    a['http.status_code'] = r.statusCode;
+    return a;
+  }
   if (r.requestBodySize > 0) a['http.request.body.size'] = r.requestBodySize;
   if (r.responseBodySize > 0) a['http.response.body.size'] = r.responseBodySize;
   a['http.response.status_code'] = r.statusCode;
@@ -69,10 +103,26 @@ export function httpClientSpanName(_profile: OtelHttpProfile, method: string): s
 }
 
 export function httpClientStartAttributes(
-  _profile: OtelHttpProfile,
-  r: { method: string; url: URL; protocolVersion: string },
+  profile: OtelHttpProfile,
+  r: { method: string; url: URL; protocolVersion: string; userAgent?: string; requestContentLength?: number },
 ): Attributes {
   const port = r.url.port !== '' ? Number(r.url.port) : r.url.protocol === 'https:' ? 443 : 80;
+  if (profile.keys === 'v0.35') {
+    // semconv v1.12 HTTPClientAttributesFromHTTPRequest: the URL without credentials.
+    const url = new URL(r.url.toString());
+    url.username = '';
+    url.password = '';
+    const a: Attributes = {
+      'http.method': r.method.toUpperCase(),
+      'http.url': url.toString(),
+      'http.scheme': r.url.protocol.replace(/:$/, ''),
+      'http.host': r.url.host,
+      'http.flavor': r.protocolVersion,
+    };
+    if (r.userAgent) a['http.user_agent'] = r.userAgent;
+    if (r.requestContentLength !== undefined && r.requestContentLength > 0) a['http.request_content_length'] = r.requestContentLength;
+    return a;
+  }
   return {
     'http.request.method': r.method.toUpperCase(),
     'url.full': r.url.toString(),
@@ -82,7 +132,8 @@ export function httpClientStartAttributes(
   };
 }
 
-export function httpClientEndAttributes(_profile: OtelHttpProfile, statusCode: number): Attributes {
+export function httpClientEndAttributes(profile: OtelHttpProfile, statusCode: number): Attributes {
+  if (profile.keys === 'v0.35') return { 'http.status_code': statusCode };
   return statusCode >= 400
     ? { 'http.response.status_code': statusCode, 'error.type': String(statusCode) }
     : { 'http.response.status_code': statusCode };
