@@ -1,5 +1,5 @@
 export { loadProto, lookupService, PROTO_DIR, ETCD_PROTO_DIR, PROTO_LOADER_OPTIONS } from './proto.js';
-export { startTracing, perMillionSampler, parentBasedAlwaysOn } from './tracing.js';
+export { startTracing, perMillionSampler, parentBasedAlwaysOn, GoTraceIdRatioSampler, seededIdGenerator, SEED_ENV } from './tracing.js';
 export type { Tracing, TracingOptions } from './tracing.js';
 export { parseResourceAttributes, resourceAttributesFromEnv, otlpGrpcUrl, resolveOtlpEndpoint } from './resource-env.js';
 export { extractFromMetadata, injectIntoMetadata, extractFromHeaders, injectIntoHeaders } from './propagation.js';

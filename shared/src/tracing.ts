@@ -5,12 +5,15 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
+  SamplingDecision,
   SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
+  type IdGenerator,
   type Sampler,
+  type SamplingResult,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { seededRandom, type Rand } from './random.js';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resolveOtlpEndpoint, resourceAttributesFromEnv } from './resource-env.js';
@@ -29,7 +32,15 @@ export interface TracingOptions {
   /** `simple` exports each span as it ends (tests); `batch` is what every real component uses. */
   processor?: 'batch' | 'simple';
   env?: NodeJS.ProcessEnv;
+  /**
+   * Seeds trace and span ids, so a run replays the same ids (and so the same
+   * ratio-sampling decisions). Default: $K8S_TRACE_SIM_SEED; unset means random.
+   */
+  idSeed?: number | undefined;
 }
+
+/** The simulator-wide seed variable: every process derives its own id stream from it. */
+export const SEED_ENV = 'K8S_TRACE_SIM_SEED';
 
 export interface Tracing {
   readonly provider: TracerProvider;
@@ -39,6 +50,56 @@ export interface Tracing {
   tracer(scopeName: string, scopeVersion?: string): Tracer;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
+}
+
+/**
+ * The Go SDK's TraceIDRatioBased (sdk/trace/sampling.go): bytes 8–15 of the
+ * trace id as a big-endian uint64, shifted right once, below
+ * uint64(fraction × 2^63). The JS SDK's ratio sampler hashes the id another
+ * way, so the same trace id could be kept by one and dropped by the other.
+ */
+export class GoTraceIdRatioSampler implements Sampler {
+  private readonly bound: bigint;
+
+  constructor(private readonly fraction: number) {
+    this.bound = fraction >= 1 ? 1n << 64n : fraction <= 0 ? 0n : BigInt(Math.trunc(fraction * 2 ** 63));
+  }
+
+  shouldSample(_ctx: unknown, traceId: string): SamplingResult {
+    const x = BigInt(`0x${traceId.slice(16, 32)}`) >> 1n;
+    return { decision: x < this.bound ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
+  }
+
+  toString(): string {
+    return `TraceIDRatioBased{${this.fraction}}`;
+  }
+}
+
+function hex32(rand: Rand): string {
+  return Math.floor(rand() * 4294967296).toString(16).padStart(8, '0');
+}
+
+/** Trace and span ids from a seeded generator; never the invalid all-zero id. */
+export function seededIdGenerator(seed: number): IdGenerator {
+  const rand = seededRandom(seed);
+  const make = (words: number): string => {
+    for (;;) {
+      let id = '';
+      for (let i = 0; i < words; i++) id += hex32(rand);
+      if (!/^0+$/.test(id)) return id;
+    }
+  };
+  return { generateTraceId: () => make(4), generateSpanId: () => make(2) };
+}
+
+/** FNV-1a: folds a process's identity into the run's seed, so processes never share ids. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
 }
 
 /**
@@ -52,7 +113,7 @@ export function perMillionSampler(ratePerMillion: number | undefined): Sampler {
       ? new AlwaysOffSampler()
       : ratePerMillion >= 1_000_000
         ? new AlwaysOnSampler()
-        : new TraceIdRatioBasedSampler(ratePerMillion / 1_000_000);
+        : new GoTraceIdRatioSampler(ratePerMillion / 1_000_000);
   return new ParentBasedSampler({ root });
 }
 
@@ -83,10 +144,15 @@ export function startTracing(opts: TracingOptions): Tracing {
       opts.processor === 'simple' ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
     );
   }
+  const envSeed = env[SEED_ENV];
+  const seed = opts.idSeed ?? (envSeed !== undefined && envSeed.trim() !== '' ? Number(envSeed) : undefined);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`${SEED_ENV}=${envSeed}: want an integer`);
+  const identity = ['service.name', 'service.instance.id', 'host.name'].map((k) => String(opts.resource[k] ?? '')).join('/');
   const provider = new NodeTracerProvider({
     resource,
     sampler: opts.enabled ? opts.sampler : new AlwaysOffSampler(),
     spanProcessors: processors,
+    ...(seed !== undefined ? { idGenerator: seededIdGenerator((seed ^ fnv1a(identity)) >>> 0) } : {}),
   });
   return {
     provider,
