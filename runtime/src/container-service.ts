@@ -19,7 +19,7 @@ export async function createContainer(rt: Runtime, span: Span, req: CreateContai
   const found = rt.findSandbox(req.podSandboxId);
   if ('failure' in found) throw lookupError(`failed to find sandbox id ${q(req.podSandboxId)}`, found.failure);
   const sandbox = rt.sandboxes.get(found.id) as NonNullable<ReturnType<typeof rt.sandboxes.get>>;
-  span.setAttributes({ [ATTR.sandboxId]: sandbox.id, [ATTR.sandboxPid]: sandboxPidAttribute(sandbox.pid) });
+  rt.cri(span).setAttributes({ [ATTR.sandboxId]: sandbox.id, [ATTR.sandboxPid]: sandboxPidAttribute(sandbox.pid) });
   const config = req.config;
   const id = rt.newId();
   if (!config?.metadata) throw plain('container config must include metadata');
@@ -27,7 +27,7 @@ export async function createContainer(rt: Runtime, span: Span, req: CreateContai
   const holder = rt.containerNames.get(name);
   if (holder !== undefined) throw wrapped(`failed to reserve container name ${q(name)}`, `name ${q(name)} is reserved for ${q(holder)}`);
   rt.containerNames.set(name, id);
-  span.setAttributes({ [ATTR.containerId]: id, [ATTR.containerName]: name });
+  rt.cri(span).setAttributes({ [ATTR.containerId]: id, [ATTR.containerName]: name });
   try {
     const imageName = config.image?.image ?? '';
     const image = resolveImage(rt.images, imageName);
@@ -37,7 +37,7 @@ export async function createContainer(rt: Runtime, span: Span, req: CreateContai
         ? notFound(`failed to resolve image ${q(imageName)}`)
         : notFound(`failed to check if this is a checkpoint image: failed to resolve image ${q(imageName)}`);
     }
-    span.setAttribute(ATTR.containerImageRef, image.references[0] ?? image.id);
+    rt.cri(span).setAttribute(ATTR.containerImageRef, image.references[0] ?? image.id);
     const createStart = rt.now();
     const logDir = req.sandboxConfig?.logDirectory ?? '';
     if (logDir === '' || config.logPath === '') {
@@ -68,7 +68,7 @@ export async function createContainer(rt: Runtime, span: Span, req: CreateContai
     };
     rt.containers.set(id, container);
     const ev = CRI_EVENTS.containerCreated(elapsed(rt, createStart));
-    span.addEvent(ev.name, ev.attributes);
+    rt.cri(span).addEvent(ev.name, ev.attributes);
     return { containerId: id };
   } catch (err) {
     rt.containerNames.delete(name);
@@ -81,7 +81,7 @@ export async function startContainer(rt: Runtime, span: Span, req: ContainerIdRe
   const found = rt.findContainer(req.containerId);
   if ('failure' in found) throw lookupError(`an error occurred when try to find container ${q(req.containerId)}`, found.failure);
   const id = found.id;
-  span.setAttribute(ATTR.containerId, id);
+  rt.cri(span).setAttribute(ATTR.containerId, id);
   const starting = beginStart(rt.containers.get(id) as Container);
   if ('error' in starting) throw wrapped(`failed to set starting state for container ${q(id)}`, starting.error);
   rt.containers.set(id, starting);
@@ -94,7 +94,7 @@ export async function startContainer(rt: Runtime, span: Span, req: ContainerIdRe
   const sandbox = rt.sandboxes.get(starting.sandboxId);
   if (!sandbox) throw fail(notFound(`sandbox ${q(starting.sandboxId)} not found`));
   if (sandbox.state !== SandboxState.READY) throw fail(plain(`sandbox container ${q(sandbox.id)} is not running`));
-  span.setAttribute(ATTR.sandboxId, sandbox.id);
+  rt.cri(span).setAttribute(ATTR.sandboxId, sandbox.id);
   await rt.delay('containerStart');
   const current = rt.containers.get(id);
   if (!current) throw fail(notFound(`failed to create containerd task: container ${q(id)}`));
@@ -104,7 +104,7 @@ export async function startContainer(rt: Runtime, span: Span, req: ContainerIdRe
     rt.scheduleExit(id, stepDuration(rt.timing, 'processRun', rt.jitter) + life.afterMs * rt.timing.processScale, life.exitCode);
   }
   const ev = CRI_EVENTS.containerStarted(elapsed(rt, start));
-  span.addEvent(ev.name, ev.attributes);
+  rt.cri(span).addEvent(ev.name, ev.attributes);
   return {};
 }
 
@@ -136,7 +136,7 @@ export async function stopContainerById(rt: Runtime, span: Span, id: string, tim
   rt.scheduleExit(id, stepDuration(rt.timing, 'containerKill', rt.jitter), KILLED_EXIT_CODE);
   await rt.waitExit(id, Infinity);
   const ev = CRI_EVENTS.containerStopped(id, elapsed(rt, start));
-  span.addEvent(ev.name, ev.attributes);
+  rt.cri(span).addEvent(ev.name, ev.attributes);
 }
 
 export async function stopContainer(rt: Runtime, span: Span, req: StopContainerRequest): Promise<Record<string, never>> {
@@ -146,7 +146,7 @@ export async function stopContainer(rt: Runtime, span: Span, req: StopContainerR
     if (found.failure === 'not found') return {};
     throw lookupError(`an error occurred when try to find container ${q(req.containerId)}`, found.failure);
   }
-  span.setAttribute(ATTR.containerId, found.id);
+  rt.cri(span).setAttribute(ATTR.containerId, found.id);
   const timeout = Number(req.timeout);
   await stopContainerById(rt, span, found.id, Number.isFinite(timeout) ? timeout : 0);
   return {};
@@ -155,7 +155,7 @@ export async function stopContainer(rt: Runtime, span: Span, req: StopContainerR
 /** criService.RemoveContainer after the lookup; RemovePodSandbox calls it for each of its containers. */
 export async function removeContainerById(rt: Runtime, span: Span, id: string, log: (msg: string) => void): Promise<void> {
   const start = rt.now();
-  span.setAttribute(ATTR.containerId, id);
+  rt.cri(span).setAttribute(ATTR.containerId, id);
   const c = rt.containers.get(id);
   if (!c) return;
   const state = containerState(c);
@@ -171,7 +171,7 @@ export async function removeContainerById(rt: Runtime, span: Span, id: string, l
   rt.containers.delete(id);
   if (rt.containerNames.get(removing.name) === id) rt.containerNames.delete(removing.name);
   const ev = CRI_EVENTS.containerRemoved(id, elapsed(rt, start));
-  span.addEvent(ev.name, ev.attributes);
+  rt.cri(span).addEvent(ev.name, ev.attributes);
 }
 
 export async function removeContainer(rt: Runtime, span: Span, req: ContainerIdRequest, log: (msg: string) => void): Promise<Record<string, never>> {

@@ -7,7 +7,6 @@ import { sandboxIp, type Sandbox } from './sandboxes.js';
 
 export const CONTAINERD = {
   runtimeName: 'containerd',
-  runtimeVersion: 'v2.1.4',
   /** kubeAPIVersion, a constant containerd never bumped. */
   version: '0.1.0',
   runtimeApiVersion: 'v1',
@@ -144,11 +143,11 @@ export function toImageFsInfo(images: readonly ImageRecord[], containerBytes: nu
   };
 }
 
-export function versionResponse() {
+export function versionResponse(runtimeVersion: string) {
   return {
     version: CONTAINERD.version,
     runtimeName: CONTAINERD.runtimeName,
-    runtimeVersion: CONTAINERD.runtimeVersion,
+    runtimeVersion,
     runtimeApiVersion: CONTAINERD.runtimeApiVersion,
   };
 }

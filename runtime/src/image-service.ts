@@ -6,10 +6,15 @@ import { goDuration, goQuote as q } from './go-format.js';
 import { formatRef, parseDockerRef } from './image-refs.js';
 import { addImage, imageFor, repoDigests, resolveImage, sha256Hex, type ImageRecord } from './images.js';
 import type { Runtime } from './runtime.js';
-import { ATTR, CRI_EVENTS } from './spans.js';
+import { ATTR, CRI_EVENTS, IMAGE_NOT_FOUND_EVENT } from './spans.js';
 import { pullDuration } from './timing.js';
 
-/** containerd's CRI image service (internal/cri/server/images/*.go, v2.1) over the simulated image store. */
+/**
+ * containerd's CRI image service (internal/cri/server/images/*.go, v2.1;
+ * pkg/cri/server/image_*.go, v1.7) over the simulated image store. `span` is
+ * the one the image code sees: the server span in 2.x, 1.7's internal
+ * pkg.cri.server.<Method> span.
+ */
 
 /** Bytes the transfer service reads for an image already present: the index and manifest only (est. 2–10 KB). */
 export function manifestBytes(ref: string): number {
@@ -45,11 +50,15 @@ export async function pullImage(rt: Runtime, span: Span, req: PullImageRequest):
   return { imageRef: image.id };
 }
 
-export async function imageStatus(rt: Runtime, req: ImageStatusRequest) {
+export async function imageStatus(rt: Runtime, span: Span, req: ImageStatusRequest) {
   await rt.delay('imageStatus');
   const image = resolveImage(rt.images, req.image?.image ?? '');
   // A missing image is an empty response, not an error: that is how kubelet learns it must pull.
-  if (!image) return { image: null, info: {} };
+  if (!image) {
+    if (rt.profile.imageStatusAnnotations) span.addEvent(IMAGE_NOT_FOUND_EVENT);
+    return { image: null, info: {} };
+  }
+  if (rt.profile.imageStatusAnnotations) span.setAttribute(ATTR.imageId, image.id);
   const info = req.verbose ? { info: JSON.stringify({ chainID: `sha256:${sha256Hex(`chain ${image.id}`)}`, imageSpec: {} }) } : {};
   return { image: toCriImage(image), info };
 }

@@ -1,36 +1,48 @@
+import { hostname } from 'node:os';
 import {
   FlagError,
   formatUsage,
   onShutdown,
-  parentBasedAlwaysOn,
   parseFlags,
   startTracing,
   type CommandMain,
 } from '../../shared/src/index.js';
-import { CONTAINERD } from './cri-messages.js';
+import { loadContainerdConfig, type ContainerdFileConfig } from './config-file.js';
 import { formatLogLine } from './log-format.js';
 import { randomSeed } from './random.js';
 import { Runtime } from './runtime.js';
-import { bind, buildRuntimeServer, containerdGrpcTracing, shutdown } from './server.js';
+import { bind, buildRuntimeServer, containerdTracers, shutdown } from './server.js';
 import { prepareSocket, removeSocket } from './socket.js';
-import { containerdResource, levelEnabled, parseLogLevel, type LogEntry } from './spans.js';
+import {
+  CONTAINERD_PROFILES,
+  CONTAINERD_VERSIONS,
+  containerdResource,
+  DEFAULT_CONTAINERD_VERSION,
+  isContainerdVersion,
+  levelEnabled,
+  parseLogLevel,
+  type LogEntry,
+} from './spans.js';
 import { TIMING_TABLES, type TimingTable } from './timing.js';
-import { tracingDecision } from './tracing-config.js';
+import { tracingSetup } from './tracing-config.js';
 import { DEFAULT_POD_CIDR, parseCidr } from './network.js';
 
 const FLAGS = {
+  'containerd-version': { type: 'string', default: DEFAULT_CONTAINERD_VERSION, help: `containerd release to imitate: ${CONTAINERD_VERSIONS.join(' or ')}`, metavar: 'VERSION' },
+  config: { type: 'string', help: 'path to the configuration file: a containerd config.toml, or a k3s config.toml.tmpl (rendered as k3s v1.27.1 does)', metavar: 'FILE' },
   address: { type: 'string', default: '/run/containerd/containerd.sock', help: "address for containerd's GRPC server", metavar: 'PATH' },
   'tcp-address': { type: 'string', help: 'also serve CRI over TCP on this address', metavar: 'HOST:PORT' },
   timing: { type: 'string', default: 'realistic', help: 'simulated latencies: realistic or fast', metavar: 'TABLE' },
   seed: { type: 'int', help: 'seed for ids and latency jitter (random when unset)', metavar: 'N' },
-  'otlp-endpoint': { type: 'string', help: 'export spans over OTLP/gRPC here (otherwise OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)', metavar: 'HOST:PORT' },
+  'otlp-endpoint': {
+    type: 'string',
+    help: 'export spans over OTLP/gRPC here: 2.x as OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, 1.7 as an otlp plugin section with protocol "grpc", insecure',
+    metavar: 'HOST:PORT',
+  },
   'log-level': { type: 'string', default: 'info', help: 'set the logging level [trace, debug, info, warn, error]', metavar: 'LEVEL' },
   'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR, help: 'range pod IPs come from', metavar: 'CIDR' },
   help: { type: 'bool', default: false, help: 'show this help' },
 } as const;
-
-/** containerd 2.1.4's commit, which it reports as `revision` on start. */
-const REVISION = '75cb2b7193e4e490e9fbdc236c0e811ccaba3376';
 
 export const main: CommandMain = async (argv) => {
   const started = performance.now();
@@ -44,35 +56,36 @@ export const main: CommandMain = async (argv) => {
   const logLevel = parseLogLevel(flags['log-level']);
   if (!logLevel) throw new FlagError(`invalid argument "${flags['log-level']}" for "--log-level" flag: not a valid logrus Level: "${flags['log-level']}"`);
   if (!parseCidr(flags['pod-cidr'])) throw new FlagError(`invalid argument "${flags['pod-cidr']}" for "--pod-cidr" flag: want an IPv4 CIDR between /8 and /30`);
+  const version = flags['containerd-version'];
+  if (!isContainerdVersion(version)) {
+    throw new FlagError(`invalid argument "${version}" for "--containerd-version" flag: want ${CONTAINERD_VERSIONS.join(' or ')}`);
+  }
+  const profile = CONTAINERD_PROFILES[version];
+  // containerd loads its config before anything else and exits on a bad one.
+  const file: ContainerdFileConfig | undefined = flags.config === undefined ? undefined : loadContainerdConfig(profile, flags.config);
 
   const write = (entry: LogEntry): void => {
     if (levelEnabled(entry.level, logLevel)) process.stderr.write(formatLogLine(new Date(), entry) + '\n');
   };
-  write({ level: 'info', message: 'starting containerd', fields: { revision: REVISION, version: CONTAINERD.runtimeVersion } });
+  write({ level: 'info', message: 'starting containerd', fields: { revision: profile.revision, version: profile.runtimeVersion } });
 
-  const decision = tracingDecision(process.env, flags['otlp-endpoint']);
-  if (decision.enabled) {
-    for (const w of decision.warnings) write({ level: 'warning', message: w });
-  } else if (decision.reason.startsWith('skip plugin')) {
-    write({ level: 'info', message: 'skip loading plugin', error: decision.reason, fields: { id: 'io.containerd.internal.v1.tracing', type: 'io.containerd.internal.v1' } });
-  } else {
-    write({ level: 'warning', message: 'failed to load plugin', error: decision.reason, fields: { id: 'io.containerd.tracing.processor.v1.otlp', type: 'io.containerd.tracing.processor.v1' } });
-  }
+  const setup = tracingSetup(profile, file, process.env, flags['otlp-endpoint']);
+  for (const entry of setup.logs) write(entry);
   const tracing = startTracing({
-    resource: containerdResource(process.env),
-    enabled: decision.enabled,
-    endpoint: decision.enabled ? decision.endpoint : undefined,
+    resource: containerdResource(profile, { env: process.env, serviceName: setup.serviceName, hostName: hostname() }),
+    enabled: setup.enabled,
+    endpoint: setup.endpoint,
     // Unused when tracing is off: startTracing then samples nothing.
-    sampler: decision.enabled ? decision.sampler : parentBasedAlwaysOn(),
+    sampler: setup.sampler,
   });
 
   const seed = (flags.seed ?? randomSeed()) >>> 0;
   // Not a containerd line: the seed lets a run be replayed with --seed.
   write({ level: 'info', message: 'simulated runtime', fields: { seed: String(seed), timing: timing.name } });
-  const runtime = new Runtime({ timing, seed, logLevel, writeLog: write, podCidr: flags['pod-cidr'] });
+  const runtime = new Runtime({ timing, seed, logLevel, writeLog: write, podCidr: flags['pod-cidr'], containerd: profile });
   const server = buildRuntimeServer({
     runtime,
-    tracing: containerdGrpcTracing(tracing),
+    tracing: containerdTracers(tracing, profile),
     log: (message) => write({ level: 'info', message }),
   });
   const address = flags.address;

@@ -1,4 +1,4 @@
-import type { Span } from '@opentelemetry/api';
+import { trace, INVALID_SPAN_CONTEXT, type Span } from '@opentelemetry/api';
 import { exited, type Container } from './containers.js';
 import { addImage, imageFor, PAUSE_IMAGE, type ImageRecord } from './images.js';
 import { parseDockerRef } from './image-refs.js';
@@ -6,7 +6,7 @@ import { newId, nextPid, resolvePrefix } from './ids.js';
 import { allocateIp, DEFAULT_POD_CIDR, parseCidr, type PodCidr } from './network.js';
 import { randomInt, seededRandom, type Rand } from './random.js';
 import type { Sandbox } from './sandboxes.js';
-import { levelEnabled, logEvent, type LogEntry, type LogLevel } from './spans.js';
+import { CONTAINERD_PROFILES, DEFAULT_CONTAINERD_VERSION, levelEnabled, logEvent, type ContainerdProfile, type LogEntry, type LogLevel } from './spans.js';
 import { stepDuration, type Step, type TimingTable } from './timing.js';
 
 export interface RuntimeOptions {
@@ -17,7 +17,12 @@ export interface RuntimeOptions {
   /** Where log lines go (the process's stderr in main.ts); nowhere by default. */
   readonly writeLog?: (entry: LogEntry) => void;
   readonly podCidr?: string;
+  /** The containerd release imitated; 2.1.4 by default. */
+  readonly containerd?: ContainerdProfile;
 }
+
+/** Where annotations of a release without them go: a span that records nothing. */
+const NOWHERE: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * The runtime's state and its clock: the stores, name reservations, pod IPs,
@@ -33,6 +38,7 @@ export class Runtime {
   readonly containerNames = new Map<string, string>();
   readonly timing: TimingTable;
   readonly cidr: PodCidr;
+  readonly profile: ContainerdProfile;
   private readonly ipsInUse = new Set<string>();
   private lastIp: string | undefined;
   private pid: number;
@@ -47,6 +53,7 @@ export class Runtime {
 
   constructor(opts: RuntimeOptions) {
     this.timing = opts.timing;
+    this.profile = opts.containerd ?? CONTAINERD_PROFILES[DEFAULT_CONTAINERD_VERSION];
     this.idRand = seededRandom(opts.seed);
     this.jitter = seededRandom(opts.seed ^ 0x5bd1e995);
     this.logLevel = opts.logLevel ?? 'info';
@@ -114,6 +121,15 @@ export class Runtime {
 
   findContainer(prefix: string): ReturnType<typeof resolvePrefix> {
     return this.containers.has(prefix) ? { id: prefix } : resolvePrefix(this.containers.keys(), prefix);
+  }
+
+  /**
+   * The span the sandbox and container code annotates (attributes and its own
+   * events): the server span in 2.x; nowhere in 1.7, whose code there has no
+   * tracing calls. Log lines are not annotations: they use `log`.
+   */
+  cri(span: Span): Span {
+    return this.profile.serverSpanAnnotations ? span : NOWHERE;
   }
 
   /** A log entry, the way logrus with containerd's hook handles it: written, and an event on the span. */

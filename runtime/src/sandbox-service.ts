@@ -9,7 +9,7 @@ import type { Runtime } from './runtime.js';
 import { filterSandboxes, newSandbox, sandboxName, stoppedSandbox, type Sandbox } from './sandboxes.js';
 import { ATTR, CRI_EVENTS } from './spans.js';
 
-/** The sandbox half of containerd's criService (internal/cri/server/sandbox_*.go, v2.1). */
+/** The sandbox half of containerd's criService (internal/cri/server/sandbox_*.go, v2.1; pkg/cri/server in 1.7). */
 
 const KNOWN_RUNTIME_HANDLERS = new Set(['', 'runc']);
 
@@ -19,7 +19,7 @@ export async function runPodSandbox(rt: Runtime, span: Span, req: RunPodSandboxR
   const metadata = config?.metadata;
   if (!config || !metadata) throw plain('sandbox config must include metadata');
   const name = sandboxName(metadata);
-  span.setAttributes({ [ATTR.sandboxId]: id, [ATTR.sandboxName]: name });
+  rt.cri(span).setAttributes({ [ATTR.sandboxId]: id, [ATTR.sandboxName]: name });
   const holder = rt.sandboxNames.get(name);
   if (holder !== undefined) throw wrapped(`failed to reserve sandbox name ${q(name)}`, `name ${q(name)} is reserved for ${q(holder)}`);
   rt.sandboxNames.set(name, id);
@@ -30,7 +30,7 @@ export async function runPodSandbox(rt: Runtime, span: Span, req: RunPodSandboxR
       throw wrapped(`unable to get OCI runtime for sandbox ${q(id)}`, `no runtime for ${q(req.runtimeHandler)} is configured`);
     }
     if (!isHostNetwork(config)) {
-      span.addEvent(CRI_EVENTS.setupPodNetwork().name);
+      rt.cri(span).addEvent(CRI_EVENTS.setupPodNetwork().name);
       const allocated = rt.allocateIp();
       if (allocated === undefined) {
         const first = intToIp(rt.cidr.base + 1);
@@ -75,7 +75,7 @@ export async function listPodSandbox(rt: Runtime, filter: PodSandboxFilter | nul
  * but not the work.
  */
 async function stopSandboxById(rt: Runtime, span: Span, id: string): Promise<void> {
-  span.addEvent(CRI_EVENTS.stoppingContainers().name);
+  rt.cri(span).addEvent(CRI_EVENTS.stoppingContainers().name);
   const stop = rt.now();
   for (const c of [...rt.containers.values()]) {
     if (c.sandboxId === id) await stopContainerById(rt, span, c.id, 0);
@@ -84,14 +84,14 @@ async function stopSandboxById(rt: Runtime, span: Span, id: string): Promise<voi
   if (!sb) return;
   if (sb.state === SandboxState.READY) await rt.delay('sandboxStop');
   const stopped = CRI_EVENTS.sandboxStopped(rt.now() - stop);
-  span.addEvent(stopped.name, stopped.attributes);
+  rt.cri(span).addEvent(stopped.name, stopped.attributes);
   if (!sb.hostNetwork) {
-    span.addEvent(CRI_EVENTS.networkTeardownStart().name);
+    rt.cri(span).addEvent(CRI_EVENTS.networkTeardownStart().name);
     const netStop = rt.now();
     await rt.delay('networkTeardown');
     if (!sb.netnsClosed) rt.releaseIp(sb.ip);
     const done = CRI_EVENTS.networkTeardownDone(rt.now() - netStop);
-    span.addEvent(done.name, done.attributes);
+    rt.cri(span).addEvent(done.name, done.attributes);
   }
   rt.log(span, { level: 'info', message: `TearDown network for sandbox ${q(id)} successfully` });
   const current = rt.sandboxes.get(id);
@@ -105,7 +105,7 @@ export async function stopPodSandbox(rt: Runtime, span: Span, req: PodSandboxIdR
     if (found.failure === 'not found') return {};
     throw lookupError(`an error occurred when try to find sandbox ${q(req.podSandboxId)}`, found.failure);
   }
-  span.setAttribute(ATTR.sandboxId, found.id);
+  rt.cri(span).setAttribute(ATTR.sandboxId, found.id);
   await stopSandboxById(rt, span, found.id);
   return {};
 }
@@ -123,8 +123,10 @@ export async function removePodSandbox(
     throw lookupError(`an error occurred when try to find sandbox ${q(req.podSandboxId)}`, found.failure);
   }
   const id = found.id;
-  span.setAttribute(ATTR.sandboxId, id);
-  rt.log(span, { level: 'info', message: `Forcibly stopping sandbox ${q(id)}` });
+  rt.cri(span).setAttribute(ATTR.sandboxId, id);
+  const forcibly = `Forcibly stopping sandbox ${q(id)}`;
+  if (rt.profile.forciblyStoppingSandboxEvent) rt.log(span, { level: 'info', message: forcibly });
+  else log(forcibly);
   try {
     await stopSandboxById(rt, span, id);
   } catch (err) {
@@ -143,6 +145,6 @@ export async function removePodSandbox(
   rt.sandboxes.delete(id);
   if (sb && rt.sandboxNames.get(sb.name) === id) rt.sandboxNames.delete(sb.name);
   const ev = CRI_EVENTS.sandboxRemoved(rt.now() - start);
-  span.addEvent(ev.name, ev.attributes);
+  rt.cri(span).addEvent(ev.name, ev.attributes);
   return {};
 }

@@ -4,6 +4,7 @@ import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBase
 import { lookupError, notFound, plain, wrapError, wrapped } from '../src/errors.js';
 import { LOG_LINES } from '../src/log-lines.js';
 import {
+  CONTAINERD_PROFILES,
   containerdResource,
   CONTAINERD_OTELGRPC,
   CRI_EVENTS,
@@ -28,7 +29,7 @@ describe('containerd 2.1 span shape', () => {
     [{ OTEL_SERVICE_NAME: 'containerd-node-1' }, 'containerd-node-1'],
     [{ OTEL_SERVICE_NAME: '  ' }, 'containerd'],
   ])('resource for env %j has service.name %s and the Go SDK attributes', (env, name) => {
-    expect(containerdResource(env)).toEqual({
+    expect(containerdResource(CONTAINERD_PROFILES['2.1.4'], { env, hostName: 'node-1', serviceName: 'ignored' })).toEqual({
       'service.name': name,
       'telemetry.sdk.language': 'go',
       'telemetry.sdk.name': 'opentelemetry',
