@@ -32,6 +32,7 @@ export interface ApiserverConfig {
   readonly traceMode: 'story' | 'faithful';
   /** --webhook-service-address: `namespace/name` → where that service really listens. */
   readonly webhookServiceAddresses: ReadonlyMap<string, { host: string; port: number }>;
+  /** --kube-version's profile; 1.35 when absent. */
   readonly profile?: ApiserverProfile;
   /** How often watches with allowWatchBookmarks get a BOOKMARK (upstream: about a minute). */
   readonly bookmarkIntervalMs?: number;
@@ -60,7 +61,7 @@ export function buildApiserver(cfg: ApiserverConfig, opts: { tracing?: Tracing; 
   const profile = cfg.profile ?? PROFILE_1_35;
   const tracing = opts.tracing ?? startTracing({ resource: apiserverResource(opts.hostname ?? 'localhost'), enabled: false, sampler: perMillionSampler(0) });
   const tracers = tracersFor(tracing, profile);
-  const etcd = new EtcdClient(`${cfg.etcd.host}:${cfg.etcd.port}`, { ...tracers.etcdGrpc, peer: cfg.etcd });
+  const etcd = new EtcdClient(`${cfg.etcd.host}:${cfg.etcd.port}`, { ...tracers.etcdGrpc, peer: profile.etcdClientPeer ? cfg.etcd : undefined });
   const mux = new WatchMux(etcd);
   const storages = new Map(RESOURCES.map((r) => [r.resource, new ResourceStorage(r, etcd, mux, cfg.etcdPrefix, log)]));
   const cacheOf = (resource: string) => (storages.get(resource) as ResourceStorage).cacher.cache;
@@ -78,6 +79,7 @@ export function buildApiserver(cfg: ApiserverConfig, opts: { tracing?: Tracing; 
     registry,
     maxRequestBytes: cfg.maxRequestBytes,
     anonymousAuth: cfg.anonymousAuth ?? true,
+    traceMode: cfg.traceMode,
     bookmarkIntervalMs: cfg.bookmarkIntervalMs ?? 60_000,
     log,
     serverAddress: `${cfg.bindAddress}:${cfg.securePort}`,

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { FlagError, parseFlags, type FlagSpecs } from '../../shared/src/index.js';
 import { DEFAULT_MAX_REQUEST_BYTES } from './body.js';
-import { readTracingConfiguration, type TracingConfiguration } from './tracing-config.js';
+import { parseFeatureGates } from './feature-gates.js';
+import { KUBE_VERSIONS, PROFILES, type ApiserverProfile, type KubeVersion } from './profile.js';
+import { TracingConfigError, readTracingConfiguration, type TracingConfiguration } from './tracing-config.js';
 
 /** kube-apiserver's flag names for what this apiserver does, plus the simulator's own (marked so). */
 export const APISERVER_FLAGS = {
@@ -16,8 +18,19 @@ export const APISERVER_FLAGS = {
   'etcd-prefix': { type: 'string', default: '/registry', help: 'The prefix to prepend to all resource paths in etcd.' },
   'storage-media-type': { type: 'string', default: 'application/json', help: 'The media type to use to store objects in storage. Only application/json is simulated.' },
   'tracing-config-file': { type: 'string', metavar: 'FILE', help: 'File with apiserver tracing configuration (TracingConfiguration). Tracing is off without it.' },
+  'feature-gates': {
+    type: 'stringArray',
+    default: [],
+    metavar: 'A=true|false,…',
+    help: 'Comma-separated key=value pairs for feature gates. Simulated: APIServerTracing (beta, default true, in 1.27; GA and locked to true from 1.34), AllAlpha, AllBeta.',
+  },
+  'kube-version': { type: 'string', default: '1.35', metavar: 'VERSION', help: `(simulator) The kube-apiserver release to imitate: ${KUBE_VERSIONS.join(' or ')}. Spans, /version and configuration rules follow it.` },
   'max-request-bytes': { type: 'int', default: DEFAULT_MAX_REQUEST_BYTES, help: '(simulator) Largest request body accepted; kube-apiserver fixes 3 MiB for JSON.' },
-  'trace-mode': { type: 'string', default: 'story', help: '(simulator) story: annotate new pods with the create\'s trace context so scheduler and kubelet join it; faithful: never.' },
+  'trace-mode': {
+    type: 'string',
+    default: 'story',
+    help: "(simulator) story: annotate new pods with the create's trace context so scheduler and kubelet join it (under 1.27 also honour system:masters callers' traceparent, as 1.33+ does); faithful: neither.",
+  },
   'webhook-service-address': {
     type: 'stringArray',
     default: [],
@@ -30,6 +43,10 @@ export const APISERVER_FLAGS = {
 
 export interface ApiserverFlagsConfig {
   readonly help: boolean;
+  /** --kube-version: the release whose spans, /version and configuration rules apply. */
+  readonly profile: ApiserverProfile;
+  /** What setting the gates logs (klog warnings for GA gates). */
+  readonly featureGateWarnings: readonly string[];
   readonly bindAddress: string;
   readonly securePort: number;
   readonly tls: { readonly cert: string; readonly key: string } | undefined;
@@ -82,9 +99,18 @@ function readFile(flag: string, path: string): string {
   }
 }
 
+export function parseKubeVersion(raw: string): ApiserverProfile {
+  if (!(KUBE_VERSIONS as readonly string[]).includes(raw)) {
+    throw new FlagError(`invalid argument "${raw}" for "--kube-version" flag: supported versions are ${KUBE_VERSIONS.join(', ')}`);
+  }
+  return PROFILES[raw as KubeVersion];
+}
+
 export function parseApiserverConfig(argv: readonly string[]): ApiserverFlagsConfig {
   const f = parseFlags(argv, APISERVER_FLAGS);
   if (f._.length > 0) throw new FlagError(`unknown command "${f._[0]}" for "kube-apiserver"`);
+  const profile = parseKubeVersion(f['kube-version']);
+  const gates = parseFeatureGates(profile, f['feature-gates']);
   const mode = f['trace-mode'];
   if (mode !== 'story' && mode !== 'faithful') throw new FlagError(`invalid argument "${mode}" for "--trace-mode" flag: want story or faithful`);
   if (f['storage-media-type'] !== 'application/json') {
@@ -100,12 +126,15 @@ export function parseApiserverConfig(argv: readonly string[]): ApiserverFlagsCon
   const tracingFile = f['tracing-config-file'];
   let tracing: TracingConfiguration | undefined;
   try {
-    tracing = tracingFile ? readTracingConfiguration(tracingFile) : undefined;
+    tracing = tracingFile ? readTracingConfiguration(profile, tracingFile, gates.apiserverTracing) : undefined;
   } catch (e) {
-    throw new FlagError(`failed to read tracing config: ${(e as Error).message}`);
+    if (e instanceof TracingConfigError) throw new FlagError(e.message);
+    throw e;
   }
   return {
     help: f.help,
+    profile,
+    featureGateWarnings: gates.warnings,
     bindAddress: f['bind-address'],
     securePort: f['secure-port'],
     tls: certFile && keyFile ? { cert: readFile('tls-cert-file', certFile), key: readFile('tls-private-key-file', keyFile) } : undefined,

@@ -10,13 +10,17 @@ type Obj = Record<string, unknown>;
 export const AGGREGATED_MEDIA_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 const AGGREGATED_BETA_MEDIA_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
 
-/** Which aggregated version the Accept header asks for first, if any. */
-export function wantsAggregated(accept: string | undefined): 'v2' | 'v2beta1' | undefined {
+/**
+ * The aggregated version the Accept header asks for first among those the
+ * release serves (v2beta1 from 1.27, v2 from 1.30), if any; otherwise the
+ * client gets the legacy documents.
+ */
+export function wantsAggregated(accept: string | undefined, served: readonly ('v2' | 'v2beta1')[]): 'v2' | 'v2beta1' | undefined {
   for (const part of (accept ?? '').split(',')) {
     const p = part.replace(/\s+/g, '');
     if (!p.includes('as=APIGroupDiscoveryList') || !p.includes('g=apidiscovery.k8s.io')) continue;
-    if (p.includes('v=v2beta1')) return 'v2beta1';
-    if (p.includes('v=v2')) return 'v2';
+    const v = /(?:^|;)v=(v2beta1|v2)(?:;|$)/.exec(p)?.[1] as 'v2' | 'v2beta1' | undefined;
+    if (v && served.includes(v)) return v;
   }
   return undefined;
 }

@@ -39,9 +39,15 @@ export function clientIp(ex: Exchange): string {
   return ex.remoteAddress ?? '';
 }
 
-/** Starts the handler span (`Create`, `Get`, `List`…) with traceFields; the caller ends it. */
-export function handlerSpan(r: ResourceRequest, name: string): { span: Span; op: OpContext } {
-  const fields = traceFields({
+/**
+ * Starts the handler span (`Create`, `Get`, `List`…) with traceFields; the
+ * caller ends it. `out` is where the response's SerializeObject hangs: the
+ * handler span from 1.32, before that the request's context (the handler's
+ * parent), because upstream serialized with req.Context().
+ */
+export function handlerSpan(r: ResourceRequest, name: string): { span: Span; op: OpContext; out: RequestTrace } {
+  const profile = r.rt.tracers.profile;
+  const fields = traceFields(profile, {
     accept: r.ex.header('accept') ?? '',
     auditId: r.rt.auditId,
     clientIp: clientIp(r.ex),
@@ -52,7 +58,7 @@ export function handlerSpan(r: ResourceRequest, name: string): { span: Span; op:
   });
   const span = r.rt.tracers.componentBase.startSpan(name, { kind: SpanKind.INTERNAL, attributes: fields }, r.rt.ctx);
   const rt: RequestTrace = { ...r.rt, ctx: trace.setSpan(r.rt.ctx, span) };
-  return { span, op: { rt, span, user: r.user, serverSpan: r.serverSpan } };
+  return { span, op: { rt, span, user: r.user, serverSpan: r.serverSpan }, out: profile.serializeUnderHandler ? rt : r.rt };
 }
 
 /** A typed list's items carry no kind/apiVersion on the wire; watch events and single objects do. */

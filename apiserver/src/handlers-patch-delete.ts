@@ -53,7 +53,7 @@ function parsePatch(type: string, body: Buffer): (current: Json) => Json {
 
 /** PatchResource (handlers/patch.go): the patch is applied inside GuaranteedUpdate to the current object. */
 export async function patchResource(d: HandlerDeps, r: ResourceRequest): Promise<void> {
-  const { span, op } = handlerSpan(r, 'Patch');
+  const { span, op, out: respond } = handlerSpan(r, 'Patch');
   try {
     const type = mediaType(r.ex.header('content-type'));
     if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType(PATCH_TYPES);
@@ -80,10 +80,10 @@ export async function patchResource(d: HandlerDeps, r: ResourceRequest): Promise
     });
     span.addEvent('Object stored in database');
     span.addEvent('About to write a response');
-    serializeObject(op.rt, r.ex, 200, out.mediaType, groupVersion(r.res), obj);
+    serializeObject(respond, r.ex, 200, out.mediaType, groupVersion(r.res), obj);
     span.addEvent('Writing http response done');
   } catch (e) {
-    writeError(op.rt, r.ex, e, groupVersion(r.res), d.log);
+    writeError(respond, r.ex, e, groupVersion(r.res), d.log);
   } finally {
     span.end();
   }
@@ -101,7 +101,7 @@ function decodeDeleteBody(r: ResourceRequest, body: Buffer): Record<string, unkn
 
 /** DeleteResource (handlers/delete.go): options from the body (or query), then the registry's Delete. */
 export async function deleteResource(d: HandlerDeps, r: ResourceRequest): Promise<void> {
-  const { span, op } = handlerSpan(r, 'Delete');
+  const { span, op, out: respond } = handlerSpan(r, 'Delete');
   try {
     const out = negotiateOutput(r.ex.header('accept'), false);
     const body = await limitedReadBody(d, r, span);
@@ -115,10 +115,10 @@ export async function deleteResource(d: HandlerDeps, r: ResourceRequest): Promis
     const { result } = await deleteObject(d.registry, op, r.res, r.info.namespace, r.info.name, options);
     span.addEvent('Object deleted from database');
     span.addEvent('About to write a response');
-    serializeObject(op.rt, r.ex, 200, out.mediaType, groupVersion(r.res), result);
+    serializeObject(respond, r.ex, 200, out.mediaType, groupVersion(r.res), result);
     span.addEvent('Writing http response done');
   } catch (e) {
-    writeError(op.rt, r.ex, e, groupVersion(r.res), d.log);
+    writeError(respond, r.ex, e, groupVersion(r.res), d.log);
   } finally {
     span.end();
   }
@@ -126,7 +126,7 @@ export async function deleteResource(d: HandlerDeps, r: ResourceRequest): Promis
 
 /** DeleteCollection: every selected object deleted as a DELETE would; the list of them answered. */
 export async function deleteCollection(d: HandlerDeps, r: ResourceRequest): Promise<void> {
-  const { span, op } = handlerSpan(r, 'Delete');
+  const { span, op, out: respond } = handlerSpan(r, 'Delete');
   try {
     const out = negotiateOutput(r.ex.header('accept'), false);
     const body = await limitedReadBody(d, r, span);
@@ -143,10 +143,10 @@ export async function deleteCollection(d: HandlerDeps, r: ResourceRequest): Prom
     }
     span.addEvent('About to write a response');
     const body2 = { kind: `${r.res.kind}List`, apiVersion: groupVersion(r.res), metadata: { resourceVersion: String(list.resourceVersion) }, items: deleted };
-    serializeObject(op.rt, r.ex, 200, out.mediaType, groupVersion(r.res), body2);
+    serializeObject(respond, r.ex, 200, out.mediaType, groupVersion(r.res), body2);
     span.addEvent('Writing http response done');
   } catch (e) {
-    writeError(op.rt, r.ex, e, groupVersion(r.res), d.log);
+    writeError(respond, r.ex, e, groupVersion(r.res), d.log);
   } finally {
     span.end();
   }

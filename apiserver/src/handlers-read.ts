@@ -11,7 +11,7 @@ import { serveWatch } from './watch-handler.js';
  * storage read and the response write.
  */
 export async function getResource(d: HandlerDeps, r: ResourceRequest): Promise<void> {
-  const { span, op } = handlerSpan(r, 'Get');
+  const { span, op, out: respond } = handlerSpan(r, 'Get');
   try {
     const out = negotiateOutput(r.ex.header('accept'), true);
     const include = includeObject(r.ex.query);
@@ -24,10 +24,10 @@ export async function getResource(d: HandlerDeps, r: ResourceRequest): Promise<v
     const obj = await d.registry.get(op, r.res, r.info.namespace, r.info.name, rv);
     span.addEvent('About to write a response');
     const o = renderOutput(r.res, out, include, { object: obj });
-    serializeObject(op.rt, r.ex, 200, o.mediaType, o.gv, o.body);
+    serializeObject(respond, r.ex, 200, o.mediaType, o.gv, o.body);
     span.addEvent('Writing http response done');
   } catch (e) {
-    writeError(op.rt, r.ex, e, groupVersion(r.res), d.log);
+    writeError(respond, r.ex, e, groupVersion(r.res), d.log);
   } finally {
     span.end();
   }
@@ -40,7 +40,7 @@ export async function getResource(d: HandlerDeps, r: ResourceRequest): Promise<v
  * exported.
  */
 export async function listResource(d: HandlerDeps, r: ResourceRequest, forceWatch: boolean): Promise<void> {
-  const { span, op } = handlerSpan(r, 'List');
+  const { span, op, out: respond } = handlerSpan(r, 'List');
   const gv = groupVersion(r.res);
   let opts;
   let out;
@@ -57,7 +57,7 @@ export async function listResource(d: HandlerDeps, r: ResourceRequest, forceWatc
       opts = { ...opts, field: [...opts.field, { field: 'metadata.name', op: '=' as const, value: r.info.name }] };
     }
   } catch (e) {
-    writeError(op.rt, r.ex, e, gv, d.log);
+    writeError(respond, r.ex, e, gv, d.log);
     return;
   }
   if (opts.watch) {
@@ -69,10 +69,10 @@ export async function listResource(d: HandlerDeps, r: ResourceRequest, forceWatc
     const list = await d.registry.list(op, r.res, r.info.namespace, opts);
     span.addEvent('Listing from storage done');
     const o = renderOutput(r.res, out, include, { list });
-    serializeObject(op.rt, r.ex, 200, o.mediaType, o.gv, o.body);
+    serializeObject(respond, r.ex, 200, o.mediaType, o.gv, o.body);
     span.addEvent('Writing http response done', { count: list.items.length });
   } catch (e) {
-    writeError(op.rt, r.ex, e, gv, d.log);
+    writeError(respond, r.ex, e, gv, d.log);
   } finally {
     span.end();
   }

@@ -68,7 +68,7 @@ export function ensureNamespace(res: ResourceInfo, obj: KubeObject, namespace: s
 
 /** createHandler (handlers/create.go), also for pods/binding. */
 export async function createResource(d: HandlerDeps, r: ResourceRequest): Promise<void> {
-  const { span, op } = handlerSpan(r, 'Create');
+  const { span, op, out: respond } = handlerSpan(r, 'Create');
   let stored = false;
   let len = 0;
   try {
@@ -92,11 +92,11 @@ export async function createResource(d: HandlerDeps, r: ResourceRequest): Promis
       : await d.registry.create(op, r.res, namespace, obj, wo);
     span.addEvent('Write to database call succeeded', { len });
     span.addEvent('About to write a response');
-    serializeObject(op.rt, r.ex, 201, out.mediaType, groupVersion(r.res), result);
+    serializeObject(respond, r.ex, 201, out.mediaType, groupVersion(r.res), result);
     span.addEvent('Writing http response done');
   } catch (e) {
     if (stored) span.addEvent('Write to database call failed', { len, err: (e as Error).message });
-    writeError(op.rt, r.ex, e, groupVersion(r.res), d.log);
+    writeError(respond, r.ex, e, groupVersion(r.res), d.log);
   } finally {
     span.end();
   }
@@ -112,7 +112,7 @@ export function checkResourceVersion(res: ResourceInfo, name: string, obj: KubeO
 
 /** UpdateResource (handlers/update.go): PUT of an object or its status. */
 export async function updateResource(d: HandlerDeps, r: ResourceRequest): Promise<void> {
-  const { span, op } = handlerSpan(r, 'Update');
+  const { span, op, out: respond } = handlerSpan(r, 'Update');
   let stored = false;
   let len = 0;
   try {
@@ -138,11 +138,11 @@ export async function updateResource(d: HandlerDeps, r: ResourceRequest): Promis
     });
     span.addEvent('Write to database call succeeded', { len });
     span.addEvent('About to write a response');
-    serializeObject(op.rt, r.ex, created ? 201 : 200, out.mediaType, groupVersion(r.res), result);
+    serializeObject(respond, r.ex, created ? 201 : 200, out.mediaType, groupVersion(r.res), result);
     span.addEvent('Writing http response done');
   } catch (e) {
     if (stored) span.addEvent('Write to database call failed', { len, err: (e as Error).message });
-    writeError(op.rt, r.ex, e, groupVersion(r.res), d.log);
+    writeError(respond, r.ex, e, groupVersion(r.res), d.log);
   } finally {
     span.end();
   }

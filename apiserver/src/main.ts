@@ -3,7 +3,7 @@ import { formatUsage, onShutdown, perMillionSampler, startTracing, type CommandM
 import { startApiserver } from './app.js';
 import { APISERVER_FLAGS, parseApiserverConfig } from './config.js';
 import type { LogFn } from './handler-context.js';
-import { VERSION_INFO } from './profile.js';
+import { PROFILE_1_35 } from './profile.js';
 import { apiserverResource } from './spans.js';
 
 /** klog's text format: `I1121 08:49:00.123456   12345 main.go:1] "msg" key="value"`. */
@@ -33,14 +33,16 @@ export const main: CommandMain = async (argv) => {
   const cfg = parseApiserverConfig(argv);
   if (cfg.help) {
     process.stdout.write(
-      formatUsage('apiserver', `A kube-apiserver (${VERSION_INFO.gitVersion} API, 1.35 traces) over etcd-sim: REST, watch, admission webhooks, tracing.`, APISERVER_FLAGS) +
+      formatUsage('apiserver', `A kube-apiserver (--kube-version picks the release, ${PROFILE_1_35.name} by default) over etcd-sim: REST, watch, admission webhooks, tracing.`, APISERVER_FLAGS) +
         '\n',
     );
     return;
   }
+  const profile = cfg.profile;
   const info = klog('I');
   const warn = klog('W');
-  info('Version', { version: VERSION_INFO.gitVersion });
+  for (const w of cfg.featureGateWarnings) warn(w);
+  info('Version', { version: profile.versionInfo['gitVersion'] ?? '' });
   const tracing = startTracing({
     resource: apiserverResource(hostname()),
     enabled: cfg.tracing !== undefined,
@@ -61,6 +63,7 @@ export const main: CommandMain = async (argv) => {
       anonymousAuth: cfg.anonymousAuth,
       traceMode: cfg.traceMode,
       webhookServiceAddresses: cfg.webhookServiceAddresses,
+      profile,
     },
     { tracing, log: warn, hostname: hostname() },
   );

@@ -11,7 +11,6 @@ import {
 import type { Exchange } from './exchange.js';
 import { healthResponse, type Check } from './health.js';
 import { openapiDocument, openapiGroupVersion, openapiIndex } from './openapi.js';
-import { VERSION_INFO } from './profile.js';
 import { serializeObject, writeError } from './serialize.js';
 import type { RequestTrace } from './trace-context.js';
 
@@ -35,13 +34,15 @@ export async function serveNonResource(d: NonResourceDeps, ex: Exchange, rt: Req
     ex.send(health.status, 'text/plain; charset=utf-8', health.body, { 'x-content-type-options': 'nosniff' });
     return;
   }
+  const profile = rt.tracers.profile;
+  const gitVersion = profile.versionInfo['gitVersion'] as string;
   if (path === '/version') {
     // WriteRawJSON: indented, no SerializeObject span.
-    ex.send(200, 'application/json', JSON.stringify(VERSION_INFO, null, 2));
+    ex.send(200, 'application/json', JSON.stringify(profile.versionInfo, null, 2));
     return;
   }
   if (path === '/api' || path === '/apis') {
-    const agg = wantsAggregated(ex.header('accept'));
+    const agg = wantsAggregated(ex.header('accept'), profile.aggregatedDiscovery);
     if (agg) {
       serializeObject(rt, ex, 200, aggregatedMediaType(agg), `apidiscovery.k8s.io/${agg}`, aggregatedDiscovery(path === '/api' ? 'api' : 'apis', agg));
     } else {
@@ -62,11 +63,11 @@ export async function serveNonResource(d: NonResourceDeps, ex: Exchange, rt: Req
     return;
   }
   if (path === '/openapi/v3') {
-    ex.send(200, 'application/json', JSON.stringify(openapiIndex(VERSION_INFO.gitVersion)));
+    ex.send(200, 'application/json', JSON.stringify(openapiIndex(gitVersion)));
     return;
   }
   const gv = openapiGroupVersion(path);
-  const doc = gv ? openapiDocument(gv, VERSION_INFO.gitVersion) : undefined;
+  const doc = gv ? openapiDocument(gv, gitVersion) : undefined;
   if (doc) {
     ex.send(200, 'application/json', JSON.stringify(doc), { etag: `"${ex.query.get('hash') ?? ''}"` });
     return;

@@ -1,20 +1,17 @@
 import { stringify as yamlStringify } from 'yaml';
 import { StatusError, statusErrors } from '../../shared/src/index.js';
 import type { Exchange } from './exchange.js';
-import { encoderIdentifier, serializeObjectAttributes } from './spans.js';
+import { encoderIdentifier, responseWriterType, serializeObjectAttributes, serializeObjectEvents } from './spans.js';
 import type { RequestTrace } from './trace-context.js';
-
-/** What Go's http2 and http/1 response writers are called in `About to start writing response`. */
-function writerType(ex: Exchange): string {
-  return ex.protocol === 'HTTP/2.0' ? '*http2.responseWriter' : '*http.response';
-}
 
 /**
  * responsewriters.SerializeObject: encode, write, under a `SerializeObject`
- * span (child of the handler span from 1.32) with its two events. JSON ends
- * with a newline, as Go's json.Encoder writes it.
+ * span (a child of the handler span from 1.32, of the request's context
+ * before) with its two events. JSON ends with a newline, as Go's json.Encoder
+ * writes it.
  */
 export function serializeObject(rt: RequestTrace, ex: Exchange, status: number, mediaType: string, groupVersion: string, body: unknown): void {
+  const profile = rt.tracers.profile;
   const span = rt.tracers.componentBase.startSpan(
     'SerializeObject',
     {
@@ -32,9 +29,10 @@ export function serializeObject(rt: RequestTrace, ex: Exchange, status: number, 
   try {
     const text = mediaType === 'application/yaml' ? yamlStringify(body) : `${JSON.stringify(body)}\n`;
     const buf = Buffer.from(text, 'utf8');
-    span.addEvent('About to start writing response', { writer: writerType(ex), size: buf.length });
+    const events = serializeObjectEvents(profile, { writer: responseWriterType(profile, ex.protocol), size: buf.length });
+    span.addEvent('About to start writing response', events.start);
     ex.send(status, mediaType, buf);
-    span.addEvent('Write call succeeded', { size: buf.length });
+    span.addEvent('Write call succeeded', events.succeeded);
   } finally {
     span.end();
   }

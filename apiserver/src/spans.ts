@@ -76,11 +76,18 @@ export type IncomingParent =
 /**
  * Where the SERVER span hangs (filters/traces.go with otelhttp's public
  * endpoint rule). Privileged callers keep their context: the caller's span if
- * they sent one, else the authentication span the filter runs in. Everyone
- * else starts a new root, linked to a valid incoming span context.
+ * they sent one, else (1.33+) the authentication span the filter runs in.
+ * Everyone else starts a new root, linked to a valid incoming span context.
+ * Which groups count comes from the profile and the mode: story mode under
+ * 1.27 honours them as 1.33+ does, its documented simplification.
  */
-export function incomingParent(profile: ApiserverProfile, groups: readonly string[], remoteValid: boolean): IncomingParent {
-  if (groups.some((g) => profile.privilegedGroups.includes(g))) return remoteValid ? { kind: 'remote' } : { kind: 'local' };
+export function incomingParent(profile: ApiserverProfile, mode: 'story' | 'faithful', groups: readonly string[], remoteValid: boolean): IncomingParent {
+  const privileged = mode === 'story' ? profile.storyPrivilegedGroups : profile.privilegedGroups;
+  if (groups.some((g) => privileged.includes(g))) {
+    if (remoteValid) return { kind: 'remote' };
+    if (profile.authentication === 'root') return { kind: 'local' };
+    return { kind: 'root', link: false };
+  }
   return { kind: 'root', link: remoteValid && profile.linkUntrustedCallers };
 }
 
@@ -104,17 +111,21 @@ export interface TraceFieldInput {
   readonly verb: string;
 }
 
-/** handlers/trace_util.go traceFields, in its order; every value a string. */
-export function traceFields(r: TraceFieldInput): Attributes {
+/** handlers/trace_util.go traceFields, in its order; every value a string. 1.29 added the RequestInfo fields. */
+export function traceFields(profile: ApiserverProfile, r: TraceFieldInput): Attributes {
   return {
     accept: r.accept,
     'audit-id': r.auditId,
     client: r.clientIp,
-    'api-group': r.info.apiGroup,
-    'api-version': r.info.apiVersion,
-    name: r.info.name,
-    subresource: r.info.subresource,
-    namespace: r.info.namespace,
+    ...(profile.traceFieldsRequestInfo
+      ? {
+          'api-group': r.info.apiGroup,
+          'api-version': r.info.apiVersion,
+          name: r.info.name,
+          subresource: r.info.subresource,
+          namespace: r.info.namespace,
+        }
+      : {}),
     protocol: r.protocol,
     resource: r.info.resource,
     scope: cleanScope(r.info),
@@ -180,6 +191,33 @@ export function serializeObjectAttributes(r: {
   return { 'audit-id': r.auditId, method: r.method, url: r.path, protocol: r.protocol, mediaType: r.mediaType, encoder: r.encoder };
 }
 
+/**
+ * responsewriters.deferredResponseWriter's two events for one write. 1.27
+ * names the writer (%T of the wrapped ResponseWriter) on the second event and
+ * says whether it was the first write; 1.35 names it on the first.
+ */
+export function serializeObjectEvents(
+  profile: ApiserverProfile,
+  r: { writer: string; size: number },
+): { start: Attributes; succeeded: Attributes } {
+  if (profile.serializeEvents === 'v1.27') {
+    return { start: { size: r.size }, succeeded: { writer: r.writer, size: r.size, firstWrite: true } };
+  }
+  return { start: { writer: r.writer, size: r.size }, succeeded: { size: r.size } };
+}
+
+/**
+ * What %T prints for the ResponseWriter SerializeObject writes to. 1.27's
+ * handlers write through responsewriter.WrapForHTTP1Or2 (metrics, audit,
+ * timeout filters): a value type for HTTP/2, a pointer that adds Hijack for
+ * HTTP/1.1. 1.35 writes to the server's own writer.
+ */
+export function responseWriterType(profile: ApiserverProfile, protocol: string): string {
+  const http2 = protocol === 'HTTP/2.0';
+  if (profile.serializeEvents === 'v1.27') return http2 ? 'responsewriter.outerWithCloseNotifyAndFlush' : '*responsewriter.outerWithCloseNotifyFlushAndHijack';
+  return http2 ? '*http2.responseWriter' : '*http.response';
+}
+
 /** schema.GroupVersionResource.String(): "/v1, Resource=pods". */
 export function gvrString(group: string, version: string, resource: string): string {
   return `${group}/${version}, Resource=${resource}`;
@@ -205,15 +243,36 @@ export function admissionSpan(
 /**
  * The webhook `HTTP POST` CLIENT span's start attributes. Go keeps an explicit
  * :443 in the URL it built from a service reference, which WHATWG URL drops,
- * so `url.full` is the Go string.
+ * so the URL (and, for semconv v1.12, the Host it came from) is the Go string.
+ * Go never sets request.TLS on a client request, so v1.12's http.scheme reads
+ * "http" for the https call.
  */
-export function webhookClientAttributes(profile: ApiserverProfile, goUrl: string): Attributes {
+export function webhookClientAttributes(profile: ApiserverProfile, goUrl: string, body: { userAgent: string; contentLength: number }): Attributes {
+  const url = new URL(goUrl);
   const attrs = httpClientStartAttributes(profile.otelhttp, {
     method: 'POST',
-    url: new URL(goUrl),
+    url,
     protocolVersion: profile.webhookProtocolVersion,
+    userAgent: body.userAgent,
+    requestContentLength: body.contentLength,
+    requestTls: false,
   });
+  if (profile.otelhttp.keys === 'v0.35') {
+    const host = /^[a-z]+:\/\/([^/?#]*)/i.exec(goUrl)?.[1] ?? url.host;
+    return { ...attrs, 'http.url': goUrl, 'http.host': host };
+  }
   return { ...attrs, 'url.full': goUrl };
+}
+
+/**
+ * The CLIENT span's record of a failed round trip. semconv v1.12 otelhttp
+ * (v0.35) calls RecordError: an `exception` event with the Go type of the
+ * transport's error (not yet wrapped in *url.Error, which http.Client adds
+ * outside the transport).
+ */
+export function webhookTransportError(profile: ApiserverProfile, goType: string, message: string): { attributes: Attributes; exception: Attributes | undefined } {
+  if (profile.otelhttp.keys === 'v0.35') return { attributes: {}, exception: { 'exception.type': goType, 'exception.message': message } };
+  return { attributes: { 'error.type': '*url.Error' }, exception: undefined };
 }
 
 /**

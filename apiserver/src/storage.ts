@@ -9,7 +9,7 @@ import type { ResourceInfo } from './resources.js';
 import { cacherGetAttributes, cacherGetListAttributes } from './spans.js';
 import type { Preconditions } from './storage-errors.js';
 import { tooLargeResourceVersion } from './storage-errors.js';
-import { inSpan, type RequestTrace } from './trace-context.js';
+import { currentSpan, inSpan, type RequestTrace } from './trace-context.js';
 import type { WatchMux } from './watch-mux.js';
 
 /** How long a read waits for the watch cache to catch up (blockTimeout). */
@@ -53,13 +53,27 @@ export class ResourceStorage {
     return { obj: c.obj, data: encodeForStorage(c.obj), rev: c.rev };
   }
 
-  /** CacheDelegator.Get under `cacher.Get`: etcd for resourceVersion "", the cache otherwise. */
+  /**
+   * CacheDelegator.Get under `cacher.Get` (1.33+): etcd for resourceVersion "",
+   * the cache otherwise. Before 1.33 the cacher's Get has no span: the
+   * watch cache's events land on the caller's span (the handler's).
+   */
   async get(rt: RequestTrace, key: string, resourceVersion: string): Promise<KubeObject> {
     const name = key.slice(key.lastIndexOf('/') + 1);
     const notFound = (): never => {
       throw statusErrors.notFound(this.info.resource, name, this.info.group);
     };
-    return inSpan(rt, rt.tracers.profile.cacherGetSpan, cacherGetAttributes(rt.auditId, key, resourceVersion), async (span, inner) => {
+    const spanName = rt.tracers.profile.cacherGetSpan;
+    if (spanName === undefined) {
+      const rv = resourceVersion === '' ? 0 : Number(resourceVersion);
+      if (resourceVersion === '' || (rv === 0 && !this.cacher.ready)) return (await this.store.get(rt, key)).obj ?? notFound();
+      const span = currentSpan(rt);
+      span?.addEvent('watchCache locked acquired');
+      if (!(await this.cacher.fresh(rv, FRESH_TIMEOUT_MS))) throw tooLargeResourceVersion(rv, this.cacher.cache.rv);
+      span?.addEvent('watchCache fresh enough');
+      return this.cacher.cache.get(this.store.etcdKey(key))?.obj ?? notFound();
+    }
+    return inSpan(rt, spanName, cacherGetAttributes(rt.auditId, key, resourceVersion), async (span, inner) => {
       if (resourceVersion === '') {
         span.addEvent('About to Get from underlying storage');
         return (await this.store.get(inner, key)).obj ?? notFound();
@@ -75,23 +89,34 @@ export class ResourceStorage {
     });
   }
 
-  /** CacheDelegator.GetList with upstream's delegation rules (delegator.ShouldDelegateList). */
+  /** CacheDelegator.GetList with the release's delegation rules (shouldDelegateList). */
   async list(rt: RequestTrace, namespace: string, o: ListOptions): Promise<ListResult> {
     const key = this.rootKey(namespace);
+    const toEtcd = (): Promise<ListResult> => etcd3List(rt, this.etcd, this.info, this.etcdPrefix, key, o);
+    if (!rt.tracers.profile.consistentListFromCache) {
+      // 1.27: resourceVersion "" (a consistent read), a continue, a limit with
+      // resourceVersion other than "0" or an Exact match all go to etcd.
+      const unsupportedMatch = o.resourceVersionMatch !== '' && o.resourceVersionMatch !== 'NotOlderThan';
+      const delegate = o.resourceVersion === '' || o.continueToken !== '' || (o.limit > 0 && o.resourceVersion !== '0') || unsupportedMatch;
+      if (delegate || (Number(o.resourceVersion) === 0 && !this.cacher.ready)) return toEtcd();
+      const fromCache = await this.cacherGetList(rt, key, o, false);
+      return fromCache === 'stale' ? toEtcd() : fromCache;
+    }
     const exact =
       o.resourceVersionMatch === 'Exact' ||
       (o.resourceVersionMatch === '' && o.limit > 0 && o.resourceVersion !== '' && o.resourceVersion !== '0');
     // Without watch-cache snapshots, exact and continued reads are served by etcd.
-    if (exact || o.continueToken !== '' || !this.cacher.ready) return etcd3List(rt, this.etcd, this.info, this.etcdPrefix, key, o);
+    if (exact || o.continueToken !== '' || !this.cacher.ready) return toEtcd();
     const consistent = o.resourceVersion === '';
     const fromCache = await this.cacherGetList(rt, key, o, consistent);
-    if (fromCache === 'stale') return etcd3List(rt, this.etcd, this.info, this.etcdPrefix, key, o);
+    if (fromCache === 'stale') return toEtcd();
     return fromCache;
   }
 
   private cacherGetList(rt: RequestTrace, key: string, o: ListOptions, consistent: boolean): Promise<ListResult | 'stale'> {
     const i = this.info;
-    return inSpan(rt, rt.tracers.profile.cacherGetListSpan, cacherGetListAttributes(rt.auditId, i.group, i.resource), async (span, inner) => {
+    const profile = rt.tracers.profile;
+    return inSpan(rt, profile.cacherGetListSpan, cacherGetListAttributes(rt.auditId, i.group, i.resource), async (span, inner) => {
       span.addEvent('Ready');
       const listRv = consistent ? await currentResourceVersion(inner, this.etcd, i, this.etcdPrefix) : Number(o.resourceVersion);
       span.addEvent('watchCache locked acquired');
@@ -120,7 +145,8 @@ export class ResourceStorage {
           break;
         }
       }
-      if (items.length > 0) span.addEvent('Resized result');
+      const resized = profile.cacherListResized === 'selected' ? items.length > 0 : all.length > 0 && predicateEmpty(o);
+      if (resized) span.addEvent('Resized result');
       span.addEvent('Filtered items', { count: items.length });
       return {
         items,

@@ -26,7 +26,7 @@ export async function serveWatch(d: HandlerDeps, r: ResourceRequest, op: OpConte
   const cacher = storage.cacher;
   const gv = groupVersion(r.res);
   if (!(await cacher.waitReady(10_000))) {
-    writeError(op.rt, r.ex, statusErrors.unavailable(`storage is (re)initializing`), gv, d.log);
+    writeError(r.rt.tracers.profile.serializeUnderHandler ? op.rt : r.rt, r.ex, statusErrors.unavailable(`storage is (re)initializing`), gv, d.log);
     return;
   }
   const keyPrefix = `${storage.etcdPrefix}${storage.rootKey(r.info.namespace)}/`;

@@ -2,7 +2,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { checkServerIdentity as nodeCheck, type PeerCertificate } from 'node:tls';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { httpClientEndAttributes, httpClientSpanName, httpClientStatus, injectIntoHeaders } from '../../shared/src/index.js';
-import { webhookClientAttributes } from './spans.js';
+import { webhookClientAttributes, webhookTransportError } from './spans.js';
 import type { RequestTrace } from './trace-context.js';
 
 /** Where a webhook is reached: the URL Go would build (spans, errors) and where we really connect. */
@@ -66,22 +66,26 @@ export class WebhookClient {
   /** POSTs `body`, resolving with the parsed JSON response; rejects with WebhookCallError. */
   post(rt: RequestTrace, t: WebhookTarget, body: string, timeoutSeconds: number): Promise<unknown> {
     const profile = rt.tracers.profile;
+    const userAgent = 'kube-apiserver-admission';
+    const contentLength = Buffer.byteLength(body);
     const span = rt.tracers.http.startSpan(
       httpClientSpanName(profile.otelhttp, 'POST'),
-      { kind: SpanKind.CLIENT, attributes: webhookClientAttributes(profile, t.goUrl) },
+      { kind: SpanKind.CLIENT, attributes: webhookClientAttributes(profile, t.goUrl, { userAgent, contentLength }) },
       rt.ctx,
     );
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json, */*',
-      'user-agent': 'kube-apiserver-admission',
-      'content-length': String(Buffer.byteLength(body)),
+      'user-agent': userAgent,
+      'content-length': String(contentLength),
     };
     injectIntoHeaders(trace.setSpan(rt.ctx, span), headers);
-    const fail = (why: string): WebhookCallError => {
-      const err = new WebhookCallError(`Post "${t.goUrl}": ${why}`);
-      span.setAttribute('error.type', '*url.Error');
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+    const fail = (why: { goType: string; message: string }): WebhookCallError => {
+      const err = new WebhookCallError(`Post "${t.goUrl}": ${why.message}`);
+      const rec = webhookTransportError(profile, why.goType, why.message);
+      span.setAttributes(rec.attributes);
+      if (rec.exception) span.addEvent('exception', rec.exception);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: rec.exception ? why.message : err.message });
       span.end();
       return err;
     };
@@ -118,7 +122,7 @@ export class WebhookClient {
               reject(new WebhookCallError(`couldn't get version/kind; json parse error: ${(e as Error).message}`));
             }
           });
-          res.on('error', (e) => reject(fail(e.message)));
+          res.on('error', (e: NodeJS.ErrnoException) => reject(fail(goNetError(e, t))));
         },
       );
       // The webhook's timeoutSeconds bounds the whole call, as the context deadline does in Go.
@@ -142,25 +146,27 @@ function checkName(name: string, cert: PeerCertificate): Error | undefined {
 // connections by host, port, CA and server name, so targets never mix.
 const KEEP_ALIVE = new Agent({ keepAlive: true, maxSockets: 64 });
 
-/** Node's socket and TLS errors in the words of Go's net/http and crypto/tls. */
-export function goNetError(e: NodeJS.ErrnoException, t: Pick<WebhookTarget, 'host' | 'port'>): string {
+/** Node's socket and TLS errors as Go's transport returns them: the error's type and its words. */
+export function goNetError(e: NodeJS.ErrnoException, t: Pick<WebhookTarget, 'host' | 'port'>): { goType: string; message: string } {
   const addr = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
   switch (e.code) {
     case 'ECONNREFUSED':
-      return `dial tcp ${addr}: connect: connection refused`;
+      return { goType: '*net.OpError', message: `dial tcp ${addr}: connect: connection refused` };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return `dial tcp: lookup ${t.host}: no such host`;
+      return { goType: '*net.OpError', message: `dial tcp: lookup ${t.host}: no such host` };
     case 'ECONNRESET':
-      return 'read: connection reset by peer';
+      return { goType: '*net.OpError', message: 'read: connection reset by peer' };
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+      return { goType: '*tls.CertificateVerificationError', message: 'tls: failed to verify certificate: x509: certificate signed by unknown authority' };
     case 'CERT_HAS_EXPIRED':
-      return 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid';
+      return { goType: '*tls.CertificateVerificationError', message: 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid' };
     default:
-      return e.message;
+      if (e.message === 'context deadline exceeded') return { goType: 'context.deadlineExceededError', message: e.message };
+      if (e.message.startsWith('tls: failed to verify certificate')) return { goType: '*tls.CertificateVerificationError', message: e.message };
+      return { goType: '*errors.errorString', message: e.message };
   }
 }

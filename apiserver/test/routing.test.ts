@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exemptFromWebhooks, ruleMatches, webhookApplies, type RuleRequest } from '../src/admission-rules.js';
+import { PROFILES, PROFILE_1_35 } from '../src/profile.js';
 import { aggregatedDiscovery, apiGroupList, resourceList, wantsAggregated } from '../src/discovery.js';
 import { goJsonSyntaxError } from '../src/go-json.js';
 import { decodeContinue, encodeContinue, parseListOptions } from '../src/list-options.js';
@@ -62,9 +63,19 @@ describe('content negotiation', () => {
 });
 
 describe('discovery and openapi', () => {
+  it.each([
+    // kubectl 1.27 asks for v2beta1 only; 1.32 for v2 then v2beta1.
+    ['1.27' as const, 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', 'v2beta1'],
+    ['1.27' as const, KUBECTL_DISCOVERY, 'v2beta1'],
+    ['1.27' as const, 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json', undefined],
+    ['1.35' as const, 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json', 'v2beta1'],
+    ['1.35' as const, KUBECTL_DISCOVERY, 'v2'],
+  ])('%s: %s → %s', (version, accept, want) => {
+    expect(wantsAggregated(accept, PROFILES[version].aggregatedDiscovery)).toBe(want);
+  });
   it('aggregated discovery is chosen by kubectl 1.32 Accept, plain JSON otherwise', () => {
-    expect(wantsAggregated(KUBECTL_DISCOVERY)).toBe('v2');
-    expect(wantsAggregated('application/json')).toBeUndefined();
+    expect(wantsAggregated(KUBECTL_DISCOVERY, PROFILE_1_35.aggregatedDiscovery)).toBe('v2');
+    expect(wantsAggregated('application/json', PROFILE_1_35.aggregatedDiscovery)).toBeUndefined();
     const core = aggregatedDiscovery('api', 'v2') as { items: { versions: { resources: { resource: string; shortNames?: string[] }[] }[] }[] };
     expect(core.items[0]?.versions[0]?.resources.map((r) => `${r.resource}:${(r.shortNames ?? []).join('')}`)).toEqual(['pods:po', 'nodes:no', 'namespaces:ns', 'events:ev']);
     expect((apiGroupList()['groups'] as { name: string }[]).map((g) => g.name)).toEqual(['coordination.k8s.io', 'admissionregistration.k8s.io']);

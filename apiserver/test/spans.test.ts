@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROFILE_1_35 } from '../src/profile.js';
+import { PROFILES, PROFILE_1_27, PROFILE_1_35 } from '../src/profile.js';
 import { parseRequestInfo } from '../src/request-info.js';
 import {
   admissionSpan,
@@ -11,12 +11,15 @@ import {
   etcdListSpan,
   gvrString,
   incomingParent,
+  responseWriterType,
+  serializeObjectEvents,
   serverSpanName,
   storageSpanAttributes,
   storyTraceparent,
   traceFields,
   truncateUserAgent,
   webhookClientAttributes,
+  webhookTransportError,
 } from '../src/spans.js';
 
 const info = (method: string, path: string, query = '') => parseRequestInfo(method, path, new URLSearchParams(query));
@@ -65,12 +68,13 @@ describe('kube-apiserver 1.35 span shapes', () => {
     [['system:nodes', 'system:authenticated'], true, { kind: 'root', link: true }],
     [['system:nodes', 'system:authenticated'], false, { kind: 'root', link: false }],
     [['system:unauthenticated'], true, { kind: 'root', link: true }],
-  ])('groups %j with a valid traceparent=%s → %j', (groups, remote, want) => {
-    expect(incomingParent(PROFILE_1_35, groups, remote)).toEqual(want);
+  ])('groups %j with a valid traceparent=%s → %j in both modes', (groups, remote, want) => {
+    expect(incomingParent(PROFILE_1_35, 'faithful', groups, remote)).toEqual(want);
+    expect(incomingParent(PROFILE_1_35, 'story', groups, remote)).toEqual(want);
   });
 
   it('traceFields: every value a string, in trace_util.go order', () => {
-    const a = traceFields({
+    const a = traceFields(PROFILE_1_35, {
       accept: 'application/json',
       auditId: 'a-1',
       clientIp: '127.0.0.1',
@@ -142,7 +146,7 @@ describe('kube-apiserver 1.35 span shapes', () => {
   });
 
   it('webhook HTTP POST keeps the :443 Go writes in url.full', () => {
-    expect(webhookClientAttributes(PROFILE_1_35, 'https://wh.default.svc:443/mutate?timeout=10s')).toEqual({
+    expect(webhookClientAttributes(PROFILE_1_35, 'https://wh.default.svc:443/mutate?timeout=10s', { userAgent: 'kube-apiserver-admission', contentLength: 900 })).toEqual({
       'http.request.method': 'POST',
       'url.full': 'https://wh.default.svc:443/mutate?timeout=10s',
       'server.address': 'wh.default.svc',
@@ -164,5 +168,110 @@ describe('kube-apiserver 1.35 span shapes', () => {
     [0, '00'],
   ])('story traceparent keeps the sampled flag %i', (flags, want) => {
     expect(storyTraceparent({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: flags })).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-${want}`);
+  });
+});
+
+describe('span shapes per release (1.27 and 1.35)', () => {
+  const input = {
+    accept: 'application/json',
+    auditId: 'a-1',
+    clientIp: '127.0.0.1',
+    info: info('POST', '/api/v1/namespaces/default/pods'),
+    protocol: 'HTTP/2.0',
+    userAgent: 'kubectl/v1.27.16',
+    verb: 'POST',
+  };
+
+  it.each([
+    ['1.27', 'POST', '/api/v1/namespaces/default/pods', 'KubernetesAPI'],
+    ['1.27', 'GET', '/api/v1/nodes', 'KubernetesAPI'],
+    ['1.27', 'GET', '/healthz', 'KubernetesAPI'],
+    ['1.35', 'GET', '/api/v1/nodes', 'GET /api/v1/nodes'],
+    ['1.35', 'GET', '/healthz', 'GET'],
+  ] as const)('%s names %s %s %j', (version, method, path, want) => {
+    expect(serverSpanName(PROFILES[version], method, info(method, path))).toBe(want);
+  });
+
+  it.each([
+    // 1.26–1.32: every request is public, a traceparent only becomes a link.
+    ['1.27', 'faithful', ['system:masters', 'system:authenticated'], true, { kind: 'root', link: true }],
+    ['1.27', 'faithful', ['system:masters', 'system:authenticated'], false, { kind: 'root', link: false }],
+    ['1.27', 'faithful', ['system:nodes'], true, { kind: 'root', link: true }],
+    // story mode's documented simplification: 1.33's rule for privileged callers; no authentication root to hang from.
+    ['1.27', 'story', ['system:masters', 'system:authenticated'], true, { kind: 'remote' }],
+    ['1.27', 'story', ['system:masters', 'system:authenticated'], false, { kind: 'root', link: false }],
+    ['1.27', 'story', ['system:nodes', 'system:authenticated'], true, { kind: 'root', link: true }],
+    ['1.35', 'faithful', ['system:masters'], false, { kind: 'local' }],
+    ['1.35', 'story', ['system:masters'], false, { kind: 'local' }],
+  ] as const)('%s %s: groups %j, traceparent %s → %j', (version, mode, groups, remote, want) => {
+    expect(incomingParent(PROFILES[version], mode, groups, remote)).toEqual(want);
+  });
+
+  it.each([
+    ['1.27', ['accept', 'audit-id', 'client', 'protocol', 'resource', 'scope', 'url', 'user-agent', 'verb']],
+    [
+      '1.35',
+      ['accept', 'audit-id', 'client', 'api-group', 'api-version', 'name', 'subresource', 'namespace', 'protocol', 'resource', 'scope', 'url', 'user-agent', 'verb'],
+    ],
+  ] as const)('%s traceFields keys', (version, keys) => {
+    const a = traceFields(PROFILES[version], input);
+    expect(Object.keys(a)).toEqual(keys);
+    expect(Object.values(a).every((v) => typeof v === 'string')).toBe(true);
+  });
+
+  it.each([
+    ['1.27', { 'audit-id': 'x', key: '/pods/default/nginx', type: '*core.Pod', resource: 'pods' }, { resource: 'leases.coordination.k8s.io' }],
+    ['1.35', { 'audit-id': 'x', key: '/pods/default/nginx', type: '*core.Pod', group: '', resource: 'pods' }, { group: 'coordination.k8s.io', resource: 'leases' }],
+  ] as const)('%s storage span attributes', (version, pods, leases) => {
+    const p = PROFILES[version];
+    expect(storageSpanAttributes(p, { auditId: 'x', key: '/pods/default/nginx', goType: '*core.Pod', group: '', resource: 'pods' })).toEqual(pods);
+    expect(storageSpanAttributes(p, { auditId: 'x', key: '/leases/a/b', goType: '*coordination.Lease', group: 'coordination.k8s.io', resource: 'leases' })).toMatchObject(leases);
+  });
+
+  it.each([
+    ['1.27', 'HTTP/2.0', { size: 10 }, { writer: 'responsewriter.outerWithCloseNotifyAndFlush', size: 10, firstWrite: true }],
+    ['1.27', 'HTTP/1.1', { size: 10 }, { writer: '*responsewriter.outerWithCloseNotifyFlushAndHijack', size: 10, firstWrite: true }],
+    ['1.35', 'HTTP/2.0', { writer: '*http2.responseWriter', size: 10 }, { size: 10 }],
+  ] as const)('%s SerializeObject events over %s', (version, protocol, start, succeeded) => {
+    const p = PROFILES[version];
+    expect(serializeObjectEvents(p, { writer: responseWriterType(p, protocol), size: 10 })).toEqual({ start, succeeded });
+  });
+
+  it('1.27 webhook HTTP POST: semconv v1.12 keys, the Go URL and Host, and http.scheme "http" (request.TLS is nil on a client request)', () => {
+    expect(webhookClientAttributes(PROFILE_1_27, 'https://wh.default.svc:443/mutate?timeout=10s', { userAgent: 'kube-apiserver-admission', contentLength: 900 })).toEqual({
+      'http.method': 'POST',
+      'http.url': 'https://wh.default.svc:443/mutate?timeout=10s',
+      'http.scheme': 'http',
+      'http.host': 'wh.default.svc:443',
+      'http.flavor': '1.1',
+      'http.user_agent': 'kube-apiserver-admission',
+      'http.request_content_length': 900,
+    });
+  });
+
+  it.each([
+    ['1.27', {}, { 'exception.type': '*net.OpError', 'exception.message': 'dial tcp 127.0.0.1:1: connect: connection refused' }],
+    ['1.35', { 'error.type': '*url.Error' }, undefined],
+  ] as const)('%s webhook transport failure', (version, attributes, exception) => {
+    expect(webhookTransportError(PROFILES[version], '*net.OpError', 'dial tcp 127.0.0.1:1: connect: connection refused')).toEqual({ attributes, exception });
+  });
+
+  it.each([
+    // The scope versions: v0.35 tracers are named with SemVersion().
+    ['1.27', 'semver:0.35.1', 'semver:0.35.0', 'full', false],
+    ['1.35', '0.61.0', '0.60.0', 'stats', true],
+  ] as const)('%s instrumentation: otelhttp %s, otelgrpc %s, message events %s, etcd peer %s', (version, http, grpc, events, peer) => {
+    const p = PROFILES[version];
+    expect([p.otelhttp.version, p.etcdGrpc.version, p.etcdGrpc.messageEvents, p.etcdClientPeer]).toEqual([http, grpc, events, peer]);
+  });
+
+  it.each([
+    ['1.27', 'v1.27.16', '27', false],
+    ['1.35', 'v1.35.0', '35', true],
+  ] as const)('%s /version reports %s', (version, gitVersion, minor, emulation) => {
+    const v = PROFILES[version].versionInfo;
+    expect(v).toMatchObject({ major: '1', minor, gitVersion, gitTreeState: 'clean', compiler: 'gc', platform: 'linux/amd64' });
+    expect(v['gitCommit']).toMatch(/^[0-9a-f]{40}$/);
+    expect('emulationMinor' in v).toBe(emulation);
   });
 });

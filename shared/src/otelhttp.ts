@@ -104,7 +104,20 @@ export function httpClientSpanName(_profile: OtelHttpProfile, method: string): s
 
 export function httpClientStartAttributes(
   profile: OtelHttpProfile,
-  r: { method: string; url: URL; protocolVersion: string; userAgent?: string; requestContentLength?: number },
+  r: {
+    method: string;
+    url: URL;
+    protocolVersion: string;
+    userAgent?: string;
+    requestContentLength?: number;
+    /**
+     * v0.35: whether Go's request.TLS is set, which decides `http.scheme`.
+     * Go's client never sets it on an outgoing request, so a real Go client
+     * reports "http" even for https; pass false to say so. Defaults to the
+     * URL's scheme.
+     */
+    requestTls?: boolean;
+  },
 ): Attributes {
   const port = r.url.port !== '' ? Number(r.url.port) : r.url.protocol === 'https:' ? 443 : 80;
   if (profile.keys === 'v0.35') {
@@ -115,7 +128,7 @@ export function httpClientStartAttributes(
     const a: Attributes = {
       'http.method': r.method.toUpperCase(),
       'http.url': url.toString(),
-      'http.scheme': r.url.protocol.replace(/:$/, ''),
+      'http.scheme': (r.requestTls ?? r.url.protocol === 'https:') ? 'https' : 'http',
       'http.host': r.url.host,
       'http.flavor': r.protocolVersion,
     };

@@ -110,6 +110,13 @@ describe('otelhttp client attributes by generation', () => {
       'http.request_content_length': 900,
     });
   });
+  it.each([
+    [false, 'http'],
+    [true, 'https'],
+  ])('v0.35 http.scheme follows request.TLS (%s → %s), which Go never sets on a client request', (requestTls, want) => {
+    expect(httpClientStartAttributes(V035, { method: 'POST', url, protocolVersion: '1.1', requestTls })['http.scheme']).toBe(want);
+    expect(httpClientStartAttributes(V061, { method: 'POST', url, protocolVersion: '1.1', requestTls })).not.toHaveProperty('http.scheme');
+  });
   it('v0.61 keys', () => {
     expect(httpClientStartAttributes(V061, { method: 'POST', url: new URL('https://webhook.default.svc:9443/m'), protocolVersion: '1.1' })).toEqual({
       'http.request.method': 'POST',
