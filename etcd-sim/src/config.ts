@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { FlagError, parseDuration, parseFlags, type FlagSpecs } from '../../shared/src/index.js';
-import { samplingRateError } from './spans.js';
+import { DEFAULT_ETCD_VERSION, ETCD_PROFILES, ETCD_VERSIONS, isEtcdVersion, samplingRateError, type EtcdProfile } from './spans.js';
 
 /** etcd's own flag names and defaults (etcdmain/config.go); only those this simulator acts on. */
 export const ETCD_FLAGS = {
@@ -23,6 +23,8 @@ export const ETCD_FLAGS = {
   'experimental-distributed-tracing-sampling-rate': { type: 'int', default: 0, help: 'Number of samples to collect per million spans for OpenTelemetry Tracing.' },
   'experimental-watch-progress-notify-interval': { type: 'duration', default: 600_000, help: 'Duration of periodic watch progress notifications, e.g. 10m.' },
   'log-level': { type: 'string', default: 'info', help: 'Configures log level. Only supports debug, info, warn, error.' },
+  // Ours, not etcd's: which release to imitate.
+  'etcd-version': { type: 'string', default: DEFAULT_ETCD_VERSION, help: `etcd release to imitate: ${ETCD_VERSIONS.join(' or ')}.` },
   help: { type: 'bool', default: false, help: 'Show this help.' },
 } as const satisfies FlagSpecs;
 
@@ -30,6 +32,7 @@ export type CompactionPolicy = { readonly mode: 'periodic'; readonly periodMs: n
 
 export interface EtcdConfig {
   readonly help: boolean;
+  readonly profile: EtcdProfile;
   readonly name: string;
   readonly dataDir: string;
   readonly listen: readonly { readonly host: string; readonly port: number; readonly url: string }[];
@@ -97,10 +100,42 @@ export function flagGiven(argv: readonly string[], name: string): boolean {
   return argv.some((a) => new RegExp(`^--?${name}(=|$)`).test(a));
 }
 
+/** The flags a release has: 3.5.7 has no sampling-rate flag yet (added in 3.5.11). */
+export function etcdFlags(profile: EtcdProfile): FlagSpecs {
+  if (profile.samplingRateFlag) return ETCD_FLAGS;
+  const { 'experimental-distributed-tracing-sampling-rate': _, ...rest } = ETCD_FLAGS;
+  return rest;
+}
+
+/** The value of --etcd-version (--etcd-version V or --etcd-version=V), read before the release's own flags are known. */
+function requestedVersion(argv: readonly string[]): string {
+  let v: string = DEFAULT_ETCD_VERSION;
+  argv.forEach((a, i) => {
+    const m = /^--?etcd-version(?:=(.*))?$/.exec(a);
+    if (m) v = m[1] ?? argv[i + 1] ?? '';
+  });
+  return v;
+}
+
 export function parseEtcdConfig(argv: readonly string[]): EtcdConfig {
-  const f = parseFlags(argv, ETCD_FLAGS);
+  const version = requestedVersion(argv);
+  if (!isEtcdVersion(version)) throw new FlagError(`invalid value "${version}" for flag -etcd-version: want ${ETCD_VERSIONS.join(' or ')}`);
+  const profile = ETCD_PROFILES[version];
+  const known = etcdFlags(profile);
+  let f: ReturnType<typeof parseFlags<typeof ETCD_FLAGS>>;
+  try {
+    const missing = Object.keys(ETCD_FLAGS).find((name) => !(name in known) && flagGiven(argv, name));
+    if (missing) throw new FlagError(`unknown flag: --${missing}`);
+    f = parseFlags(argv, ETCD_FLAGS);
+  } catch (e) {
+    // etcd parses with Go's flag package, not pflag: say it that way.
+    const unknown = e instanceof FlagError ? /^unknown flag: --(.*)$/.exec(e.message) : null;
+    if (unknown) throw new FlagError(`flag provided but not defined: -${unknown[1]}`);
+    throw e;
+  }
   if (f._.length > 0) throw new FlagError(`'${f._[0]}' is not a valid flag`);
-  const rateError = samplingRateError(f['experimental-distributed-tracing-sampling-rate']);
+  const samplingRate = f['experimental-distributed-tracing-sampling-rate'];
+  const rateError = samplingRateError(samplingRate);
   if (rateError) throw new FlagError(rateError);
   const level = f['log-level'];
   if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
@@ -111,6 +146,7 @@ export function parseEtcdConfig(argv: readonly string[]): EtcdConfig {
   }
   return {
     help: f.help,
+    profile,
     name: f.name,
     dataDir: f['data-dir'] || `${f.name}.etcd`,
     listen: parseListenUrls(f['listen-client-urls']),
@@ -131,7 +167,7 @@ export function parseEtcdConfig(argv: readonly string[]): EtcdConfig {
       address: f['experimental-distributed-tracing-address'],
       serviceName: f['experimental-distributed-tracing-service-name'],
       instanceId: f['experimental-distributed-tracing-instance-id'],
-      samplingRate: f['experimental-distributed-tracing-sampling-rate'],
+      samplingRate,
     },
     logLevel: level,
     watchProgressNotifyMs: f['experimental-watch-progress-notify-interval'],

@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { formatUsage, onShutdown, perMillionSampler, startTracing, type CommandMain } from '../../shared/src/index.js';
+import { formatUsage, onShutdown, startTracing, type CommandMain } from '../../shared/src/index.js';
 import { startAutoCompaction } from './auto-compaction.js';
 import { Backend } from './backend.js';
 import { clusterId, idHex, memberId } from './cluster.js';
-import { ETCD_FLAGS, parseEtcdConfig, type EtcdConfig } from './config.js';
-import { etcdResource, etcdServerTracing } from './spans.js';
-import { buildEtcdServer, ETCD_VERSION, stopServer } from './server.js';
+import { etcdFlags, parseEtcdConfig, type EtcdConfig } from './config.js';
+import { etcdResource, etcdSampler, etcdServerTracing } from './spans.js';
+import { buildEtcdServer, stopServer } from './server.js';
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3, fatal: 4 } as const;
 
@@ -33,7 +33,7 @@ function bind(server: grpc.Server, host: string, port: number): Promise<number> 
 export const main: CommandMain = async (argv) => {
   const cfg = parseEtcdConfig(argv);
   if (cfg.help) {
-    process.stdout.write(formatUsage('etcd', `etcd-sim: a single-member etcd ${ETCD_VERSION} v3 API server (gRPC) with etcd's tracing.`, ETCD_FLAGS) + '\n');
+    process.stdout.write(formatUsage('etcd', `etcd-sim: a single-member etcd ${cfg.profile.version} v3 API server (gRPC) with etcd's tracing.`, etcdFlags(cfg.profile)) + '\n');
     return;
   }
   const log = jsonLogger(cfg.logLevel);
@@ -41,15 +41,16 @@ export const main: CommandMain = async (argv) => {
     resource: etcdResource(cfg.tracing.serviceName, cfg.tracing.instanceId),
     enabled: cfg.tracing.enabled,
     endpoint: cfg.tracing.address,
-    sampler: perMillionSampler(cfg.tracing.samplingRate),
+    sampler: etcdSampler(cfg.profile, cfg.tracing.samplingRate),
   });
   if (cfg.tracing.enabled) {
-    log('info', 'distributed tracing enabled', { address: cfg.tracing.address, 'service-name': cfg.tracing.serviceName, 'sampling-rate': cfg.tracing.samplingRate });
+    const rate = cfg.profile.samplingRateFlag ? { 'sampling-rate': cfg.tracing.samplingRate } : {};
+    log('info', 'distributed tracing enabled', { address: cfg.tracing.address, 'service-name': cfg.tracing.serviceName, ...rate });
   }
 
   const id = memberId(cfg.peerUrls, cfg.clusterToken);
   const cid = clusterId([id]);
-  log('info', 'starting etcd-sim', { 'etcd-version': ETCD_VERSION, name: cfg.name, 'data-dir': cfg.dataDir, 'member-id': idHex(id), 'cluster-id': idHex(cid) });
+  log('info', 'starting etcd-sim', { 'etcd-version': cfg.profile.version, name: cfg.name, 'data-dir': cfg.dataDir, 'member-id': idHex(id), 'cluster-id': idHex(cid) });
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   let stopping = false;
   const backend = await Backend.open({
@@ -69,7 +70,8 @@ export const main: CommandMain = async (argv) => {
   const server = buildEtcdServer({
     backend,
     member: { name: cfg.name, id, clusterId: cid, peerUrls: cfg.peerUrls, clientUrls: cfg.advertiseClientUrls },
-    tracing: etcdServerTracing(tracing),
+    tracing: etcdServerTracing(tracing, cfg.profile),
+    version: cfg.profile.version,
     maxTxnOps: cfg.maxTxnOps,
     maxRequestBytes: cfg.maxRequestBytes,
     log,

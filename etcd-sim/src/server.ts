@@ -18,7 +18,7 @@ import { ETCD_FLAGS } from './config.js';
 import * as codec from './codec.js';
 import { EtcdError } from './errors.js';
 import { clusterHandlers, keepAlive, leaseHandlers, maintenanceHandlers, type MemberInfo, type Unary } from './services.js';
-import { etcdResource, etcdServerTracing } from './spans.js';
+import { DEFAULT_ETCD_VERSION, ETCD_PROFILES, etcdResource, etcdServerTracing, type EtcdVersion } from './spans.js';
 import { WatchStream } from './watch.js';
 
 export { ETCD_VERSION, type MemberInfo } from './services.js';
@@ -30,6 +30,8 @@ export interface EtcdServerConfig {
   readonly backend: Backend;
   readonly member: MemberInfo;
   readonly tracing: GrpcServerTracing;
+  /** What Maintenance.Status reports; the default release's when unset. */
+  readonly version?: string;
   readonly maxTxnOps: number;
   readonly maxRequestBytes: number;
   readonly log: LogFn;
@@ -123,7 +125,7 @@ export function buildEtcdServer(cfg: EtcdServerConfig): grpc.Server {
       onClose: () => {},
     })) as grpc.UntypedHandleCall,
   });
-  add('Maintenance', maintenanceHandlers(backend, member, header));
+  add('Maintenance', maintenanceHandlers(backend, member, header, cfg.version));
   add('Cluster', clusterHandlers(member, current));
   add('Auth', {});
   return server;
@@ -141,6 +143,8 @@ export interface StartEtcdOptions {
   readonly maxRequestBytes?: number;
   /** Default: tracing off. */
   readonly tracing?: Tracing;
+  /** The release imitated; default 3.5.21. */
+  readonly etcdVersion?: EtcdVersion;
   readonly progressIntervalMs?: number;
   readonly log?: LogFn;
 }
@@ -174,10 +178,12 @@ export async function startEtcdServer(opts: StartEtcdOptions): Promise<RunningEt
   const host = opts.host ?? '127.0.0.1';
   const clientUrls: string[] = [];
   const member: MemberInfo = { name: opts.name ?? ETCD_FLAGS.name.default, id, clusterId: clusterId([id]), peerUrls: [peerUrl], clientUrls };
+  const profile = ETCD_PROFILES[opts.etcdVersion ?? DEFAULT_ETCD_VERSION];
   const server = buildEtcdServer({
     backend,
     member,
-    tracing: etcdServerTracing(tracing),
+    tracing: etcdServerTracing(tracing, profile),
+    version: profile.version,
     maxTxnOps: opts.maxTxnOps ?? ETCD_FLAGS['max-txn-ops'].default,
     maxRequestBytes: opts.maxRequestBytes ?? ETCD_FLAGS['max-request-bytes'].default,
     log,

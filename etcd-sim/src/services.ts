@@ -4,9 +4,10 @@ import type { Backend } from './backend.js';
 import * as codec from './codec.js';
 import { EtcdError } from './errors.js';
 import { bytesOf } from './key-span.js';
+import { DEFAULT_ETCD_VERSION } from './spans.js';
 
-/** The version etcd-sim reports: new enough that kube-apiserver enables RequestWatchProgress. */
-export const ETCD_VERSION = '3.5.21';
+/** The version etcd-sim reports by default: new enough that kube-apiserver enables RequestWatchProgress. */
+export const ETCD_VERSION = DEFAULT_ETCD_VERSION;
 
 export interface MemberInfo {
   readonly name: string;
@@ -57,11 +58,16 @@ export function keepAlive(backend: Backend, header: Header, req: codec.Pb): code
   return res;
 }
 
-export function maintenanceHandlers(backend: Backend, member: MemberInfo, header: (rev: number) => codec.Pb): Record<string, Unary> {
+export function maintenanceHandlers(
+  backend: Backend,
+  member: MemberInfo,
+  header: (rev: number) => codec.Pb,
+  version: string = ETCD_VERSION,
+): Record<string, Unary> {
   return {
     Status: () => ({
       header: header(backend.rev),
-      version: ETCD_VERSION,
+      version,
       dbSize: backend.dbSize,
       dbSizeInUse: backend.store.bytes,
       leader: member.id.toString(),

@@ -53,10 +53,31 @@ describe('etcd flags', () => {
     [['--experimental-distributed-tracing-sampling-rate', '-1'], /^tracing sampling rate must be positive$/],
     [['--experimental-distributed-tracing-sampling-rate', '1000001'], /^tracing sampling rate must be less than 1000000$/],
     [['--auto-compaction-mode', 'sometimes'], /^unsupported compaction mode sometimes$/],
-    [['--no-such-flag'], /unknown flag: --no-such-flag/],
+    // etcd parses its flags with Go's flag package.
+    [['--no-such-flag'], /^flag provided but not defined: -no-such-flag$/],
     [['stray'], /'stray' is not a valid flag/],
     [['--snapshot-count', '0'], /must be positive/],
     [['--log-level', 'loud'], /unknown log level/],
+  ])('%j → %s', (argv, want) => {
+    expect(message(() => parseEtcdConfig(argv))).toMatch(want);
+  });
+
+  it.each([
+    [[], '3.5.21', 0],
+    [['--etcd-version', '3.5.21', '--experimental-distributed-tracing-sampling-rate', '100'], '3.5.21', 100],
+    [['--etcd-version=3.5.7'], '3.5.7', 0],
+    [['--etcd-version', '3.5.7', '--experimental-enable-distributed-tracing'], '3.5.7', 0],
+  ])('%j imitates etcd %s with sampling rate %i', (argv, version, rate) => {
+    const c = parseEtcdConfig(argv);
+    expect([c.profile.version, c.tracing.samplingRate]).toEqual([version, rate]);
+  });
+
+  it.each([
+    // 3.5.7 has no sampling-rate flag: the real etcd stops at it, whatever its value.
+    [['--etcd-version', '3.5.7', '--experimental-distributed-tracing-sampling-rate', '100'], /^flag provided but not defined: -experimental-distributed-tracing-sampling-rate$/],
+    [['--experimental-distributed-tracing-sampling-rate=5', '--etcd-version=3.5.7'], /^flag provided but not defined: -experimental-distributed-tracing-sampling-rate$/],
+    [['--etcd-version', '3.6.5'], /^invalid value "3\.6\.5" for flag -etcd-version: want 3\.5\.7 or 3\.5\.21$/],
+    [['--etcd-version'], /^invalid value "" for flag -etcd-version/],
   ])('%j → %s', (argv, want) => {
     expect(message(() => parseEtcdConfig(argv))).toMatch(want);
   });
