@@ -22,8 +22,27 @@ export interface KubeletProfile {
    * IfNotPresent and Never still ask.
    */
   readonly imageStatusBeforeAlwaysPull: boolean;
-  /** The puller reads the pulled image's size for the Pulled event (GetImageSize → ImageStatus). */
+  /**
+   * The puller reads the pulled image's size for the Pulled event
+   * (GetImageSize → ImageStatus), and the event says `Image size: N bytes.`
+   */
   readonly imageStatusAfterPull: boolean;
+  /** client-go's User-Agent: `kubelet/<gitVersion> (linux/amd64) kubernetes/<commit>`. */
+  readonly userAgent: string;
+  /** The KubeletTracing feature gate as this release declares it (pkg/features/kube_features.go). */
+  readonly tracingGate: FeatureGateSpec;
+  /**
+   * How server.go wraps a config-file load error: 1.27 `…, error: %w, path: %s`,
+   * 1.28+ (the drop-in directory rework) `…, path: %s, error: %w`.
+   */
+  readonly configLoadErrorPathFirst: boolean;
+}
+
+/** featuregate.FeatureSpec: default, lock and stage. */
+export interface FeatureGateSpec {
+  readonly default: boolean;
+  readonly lockToDefault: boolean;
+  readonly preRelease: 'ALPHA' | 'BETA' | 'GA';
 }
 
 export const PROFILE_1_35: KubeletProfile = {
@@ -34,9 +53,42 @@ export const PROFILE_1_35: KubeletProfile = {
   syncErrorStatus: true,
   imageStatusBeforeAlwaysPull: false,
   imageStatusAfterPull: true,
+  userAgent: 'kubelet/v1.35.0 (linux/amd64) kubernetes/66452049f3d',
+  tracingGate: { default: true, lockToDefault: true, preRelease: 'GA' },
+  configLoadErrorPathFirst: true,
 };
 
-export const KUBELET_PROFILES: Readonly<Record<string, KubeletProfile>> = { '1.35': PROFILE_1_35 };
+/**
+ * Kubernetes 1.27 as k3s v1.27.1+k3s1 ships it (the k3d tutorial). go.mod at
+ * v1.27: otelgrpc v0.35.0 and otelhttp v0.35.1, whose tracers are created
+ * with WithInstrumentationVersion(SemVersion()), so the scope version reads
+ * `semver:0.35.0`. The CRI client uses the unary interceptor (message events
+ * always on, type/id/uncompressed size; the peer comes from the dial target,
+ * a socket path, so none). syncPod has its CRI children (PR #114504); a
+ * failed sync leaves no trace on the span (RecordError came in 1.31); the
+ * image manager asks ImageStatus (GetImageRef) before every pull decision
+ * and the Pulled event carries no size.
+ */
+export const PROFILE_1_27: KubeletProfile = {
+  name: '1.27',
+  kubeletVersion: 'v1.27.1+k3s1',
+  criGrpc: { version: 'semver:0.35.0', keys: 'v0.20', messageEvents: 'full', serverErrors: 'any' },
+  apiHttp: { version: 'semver:0.35.1', keys: 'v0.35' },
+  syncErrorStatus: false,
+  imageStatusBeforeAlwaysPull: true,
+  imageStatusAfterPull: false,
+  userAgent: 'kubelet/v1.27.1+k3s1 (linux/amd64) kubernetes/bc5b42c',
+  tracingGate: { default: true, lockToDefault: false, preRelease: 'BETA' },
+  configLoadErrorPathFirst: false,
+};
+
+export const KUBELET_PROFILES: Readonly<Record<string, KubeletProfile>> = { '1.27': PROFILE_1_27, '1.35': PROFILE_1_35 };
+
+/** The prober's User-Agent, `kube-probe/<major>.<minor>` of the kubelet's version. */
+export function probeUserAgent(p: KubeletProfile): string {
+  const m = /^v(\d+)\.(\d+)/.exec(p.kubeletVersion);
+  return m ? `kube-probe/${m[1]}.${m[2]}` : 'kube-probe/';
+}
 
 /** The tracer name the kubelet's spans use (kl.tracer = tp.Tracer(instrumentationScope)), with no version. */
 export const KUBELET_SCOPE = 'k8s.io/kubernetes/pkg/kubelet';

@@ -66,10 +66,12 @@ async function ensureImage(n: NodeContext, r: PodRecord, c: Container, start: St
       size = Number(st.image?.size ?? 0);
     }
     const took = formatGoDuration(Math.max(1, Date.now() - began));
+    // The image size joined the message with the size lookup; 1.27 ends at the parenthesis.
+    const sizeText = n.cfg.profile.imageStatusAfterPull ? `. Image size: ${size} bytes.` : '';
     n.events.event(r.pod, {
       type: 'Normal',
       reason: 'Pulled',
-      message: `Successfully pulled image ${goQuote(image)} in ${took} (${took} including waiting). Image size: ${size} bytes.`,
+      message: `Successfully pulled image ${goQuote(image)} in ${took} (${took} including waiting)${sizeText}`,
       fieldPath: fieldPath(start),
     });
     return { imageRef: pulled.imageRef };

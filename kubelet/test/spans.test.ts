@@ -1,6 +1,27 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { kubeletResource, PROFILE_1_35, syncErrorOutcome, syncPodParent, syncPodSpan, terminationSpan, type KubeletProfile } from '../src/spans.js';
+import {
+  grpcMessageEvent,
+  grpcSpanStart,
+  grpcSpanStatus,
+  grpcStatusAttributes,
+  httpClientEndAttributes,
+  httpClientSpanName,
+  httpClientStartAttributes,
+} from '../../shared/src/index.js';
+import { checksImageFirst } from '../src/pod-actions.js';
+import {
+  KUBELET_PROFILES,
+  kubeletResource,
+  probeUserAgent,
+  PROFILE_1_27,
+  PROFILE_1_35,
+  syncErrorOutcome,
+  syncPodParent,
+  syncPodSpan,
+  terminationSpan,
+  type KubeletProfile,
+} from '../src/spans.js';
 
 const POD = { uid: '0b4e6a52-1111-4222-8333-444455556666', name: 'nginx', namespace: 'default' };
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -61,5 +82,111 @@ describe('kubelet span shapes (1.35)', () => {
     expect(PROFILE_1_35.apiHttp).toEqual({ version: '0.61.0', keys: 'v0.61' });
     expect(PROFILE_1_35.imageStatusBeforeAlwaysPull).toBe(false);
     expect(PROFILE_1_35.imageStatusAfterPull).toBe(true);
+  });
+});
+
+describe('kubelet profiles per version', () => {
+  const SIZE = 42;
+  it.each([
+    // version, otelgrpc scope version, client attribute keys, message event keys, otelhttp scope version
+    ['1.27', 'semver:0.35.0', ['message.id', 'message.type', 'message.uncompressed_size'], 'semver:0.35.1'],
+    ['1.35', '0.60.0', ['message.compressed_size', 'message.id', 'message.type', 'message.uncompressed_size'], '0.61.0'],
+  ] as const)('%s: CRI CLIENT spans from otelgrpc %s', (version, grpcVersion, eventKeys, httpVersion) => {
+    const p = KUBELET_PROFILES[version] as KubeletProfile;
+    expect(p.criGrpc.version).toBe(grpcVersion);
+    expect(p.apiHttp.version).toBe(httpVersion);
+    // The runtime is dialled over a unix socket: no parsable peer, no peer attributes.
+    const start = grpcSpanStart(p.criGrpc, '/runtime.v1.RuntimeService/RunPodSandbox', SpanKind.CLIENT, undefined);
+    expect(start).toEqual({
+      name: 'runtime.v1.RuntimeService/RunPodSandbox',
+      kind: SpanKind.CLIENT,
+      attributes: { 'rpc.system': 'grpc', 'rpc.service': 'runtime.v1.RuntimeService', 'rpc.method': 'RunPodSandbox' },
+    });
+    expect(grpcStatusAttributes(p.criGrpc, 0)).toEqual({ 'rpc.grpc.status_code': 0 });
+    for (const dir of ['SENT', 'RECEIVED'] as const) {
+      const ev = grpcMessageEvent(p.criGrpc, dir, 1, SIZE) as Record<string, unknown>;
+      expect(Object.keys(ev).sort()).toEqual([...eventKeys]);
+      expect(ev['message.type']).toBe(dir);
+      expect(ev['message.id']).toBe(1);
+      expect(typeof ev['message.uncompressed_size']).toBe('number');
+    }
+    // A client span is Error for any non-OK code, with the status message.
+    expect(grpcSpanStatus(p.criGrpc, SpanKind.CLIENT, 5, 'not found')).toEqual({ code: SpanStatusCode.ERROR, message: 'not found' });
+    expect(grpcSpanStatus(p.criGrpc, SpanKind.CLIENT, 0, '')).toEqual({ code: SpanStatusCode.UNSET });
+  });
+
+  // Keys and types; the values are shared/otelhttp's to get right (its own table test).
+  it.each([
+    [
+      '1.27',
+      {
+        'http.method': 'string',
+        'http.url': 'string',
+        'http.scheme': 'string',
+        'http.host': 'string',
+        'http.flavor': 'string',
+        'http.user_agent': 'string',
+        'http.request_content_length': 'number',
+      },
+      { 'http.status_code': 'number' },
+    ],
+    [
+      '1.35',
+      { 'http.request.method': 'string', 'url.full': 'string', 'server.address': 'string', 'server.port': 'number', 'network.protocol.version': 'string' },
+      { 'http.response.status_code': 'number' },
+    ],
+  ] as const)('%s: apiserver CLIENT spans from otelhttp', (version, startTypes, endTypes) => {
+    const p = KUBELET_PROFILES[version] as KubeletProfile;
+    const url = new URL('https://127.0.0.1:6443/api/v1/namespaces/default/pods/nginx/status');
+    const types = (a: Record<string, unknown>): Record<string, string> => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, typeof v]));
+    expect(httpClientSpanName(p.apiHttp, 'PATCH')).toBe('HTTP PATCH');
+    const start = httpClientStartAttributes(p.apiHttp, { method: 'PATCH', url, protocolVersion: '2', userAgent: p.userAgent, requestContentLength: 120 });
+    expect(types(start)).toEqual(startTypes);
+    expect(types(httpClientEndAttributes(p.apiHttp, 200))).toEqual(endTypes);
+    if (version === '1.27') expect(start['http.user_agent']).toBe('kubelet/v1.27.1+k3s1 (linux/amd64) kubernetes/bc5b42c');
+  });
+
+  it.each([
+    ['1.27', false, [], { code: SpanStatusCode.UNSET }],
+    ['1.35', true, ['exception'], { code: SpanStatusCode.ERROR, message: 'boom' }],
+  ] as const)('%s: a failed sync records the error on syncPod: %s', (version, records, events, status) => {
+    const p = KUBELET_PROFILES[version] as KubeletProfile;
+    expect(p.syncErrorStatus).toBe(records);
+    const out = syncErrorOutcome(p, { type: 'errors.aggregate', message: 'boom' });
+    expect(out.events.map((e) => e.name)).toEqual(events);
+    expect(out.status).toEqual(status);
+  });
+
+  it.each([
+    // version, policy, asks ImageStatus before deciding
+    ['1.27', 'Always', true],
+    ['1.27', 'IfNotPresent', true],
+    ['1.27', 'Never', true],
+    ['1.35', 'Always', false],
+    ['1.35', 'IfNotPresent', true],
+    ['1.35', 'Never', true],
+  ] as const)('%s image manager, pull policy %s: ImageStatus first = %s', (version, policy, first) => {
+    expect(checksImageFirst(KUBELET_PROFILES[version] as KubeletProfile, policy)).toBe(first);
+  });
+
+  it.each([
+    ['1.27', 'v1.27.1+k3s1', 'kube-probe/1.27', false, { default: true, lockToDefault: false, preRelease: 'BETA' }],
+    ['1.35', 'v1.35.0', 'kube-probe/1.35', true, { default: true, lockToDefault: true, preRelease: 'GA' }],
+  ] as const)('%s: version %s, prober %s, pulled-image size %s, KubeletTracing gate', (version, kubeletVersion, probeUa, size, gate) => {
+    const p = KUBELET_PROFILES[version] as KubeletProfile;
+    expect(p.name).toBe(version);
+    expect(p.kubeletVersion).toBe(kubeletVersion);
+    expect(p.userAgent.startsWith(`kubelet/${kubeletVersion} (linux/amd64) kubernetes/`)).toBe(true);
+    expect(probeUserAgent(p)).toBe(probeUa);
+    expect(p.imageStatusAfterPull).toBe(size);
+    expect(p.tracingGate).toEqual(gate);
+    // Same span names, kinds, attributes and resource in both.
+    expect(syncPodSpan(p, POD, 'create')).toEqual(syncPodSpan(PROFILE_1_35, POD, 'create'));
+    expect(terminationSpan(p, 'syncTerminatingPod', POD)).toEqual(terminationSpan(PROFILE_1_35, 'syncTerminatingPod', POD));
+  });
+
+  it('the 1.27 profile is the one exported by name', () => {
+    expect(KUBELET_PROFILES['1.27']).toBe(PROFILE_1_27);
+    expect(Object.keys(KUBELET_PROFILES).sort()).toEqual(['1.27', '1.35']);
   });
 });
