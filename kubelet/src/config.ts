@@ -1,14 +1,38 @@
-import { FlagError, parseFlags } from '../../shared/src/index.js';
+import { FlagError, parseFlags, type FlagSpecs } from '../../shared/src/index.js';
 import { parseQuantity } from '../../shared/src/k8s/quantity.js';
-import { PROFILE_1_35, type KubeletProfile, type TraceMode } from './spans.js';
+import { BACKGROUND_TRAFFIC, type BackgroundTraffic } from './background.js';
+import {
+  loadKubeletConfigFile,
+  parseFeatureGatesFlag,
+  setFeatureGates,
+  validateKubeletConfiguration,
+  type KubeletConfigFile,
+  type Notice,
+} from './config-file.js';
+import { KUBELET_PROFILES, type KubeletProfile, type TraceMode } from './spans.js';
 
 /**
- * The kubelet's flags (the real kubelet's names where one exists) read once
- * into a typed, validated configuration. Issue 4 adds the KubeletConfiguration
- * file; it will produce the same type.
+ * The kubelet's flags (the real kubelet's names where one exists) and its
+ * --config KubeletConfiguration, read once into a typed, validated
+ * configuration. As in the real kubelet, a flag given on the command line
+ * wins over the file, and the file over the defaults; the merged result is
+ * validated as ValidateKubeletConfiguration does.
  */
 export const FLAGS = {
   kubeconfig: { type: 'string', help: 'Path to a kubeconfig file, specifying how to connect to the API server', metavar: 'FILE' },
+  config: {
+    type: 'string',
+    help: 'The Kubelet will load its initial configuration from this file (a KubeletConfiguration, kubelet.config.k8s.io/v1beta1, YAML or JSON); command-line flags override it',
+    metavar: 'FILE',
+  },
+  'kube-version': { type: 'string', default: '1.35', help: 'the kubelet release to imitate (its spans, instrumentation versions, gates and messages): 1.27 or 1.35', metavar: 'VERSION' },
+  'feature-gates': { type: 'stringArray', help: 'A set of key=value pairs that describe feature gates; KubeletTracing is the one simulated (beta, default true, in 1.27; GA and locked to true from 1.34)', metavar: 'GATES' },
+  'background-traffic': {
+    type: 'string',
+    default: 'full',
+    help: 'full: relists every second, housekeeping, lease, node status, events and apiserver probes, all traced; low: a tenth of the relists traced, probes ten times rarer; off: no background spans (what the node needs still runs, untraced)',
+    metavar: 'MODE',
+  },
   'container-runtime-endpoint': { type: 'string', default: 'unix:///run/containerd/containerd.sock', help: 'The endpoint of remote runtime service', metavar: 'URL' },
   'hostname-override': { type: 'string', help: 'If non-empty, will use this string as identification instead of the actual hostname (only with --nodes 1)', metavar: 'NAME' },
   'node-ip': { type: 'string', default: '172.18.0.2', help: "IP address of the node; with several nodes, the first node's, the others count up", metavar: 'IP' },
@@ -28,7 +52,11 @@ export const FLAGS = {
   nodes: { type: 'int', default: 1, help: 'how many simulated nodes this process runs, each a kubelet of its own', metavar: 'N' },
   'node-name-prefix': { type: 'string', default: 'node-', help: 'node names are this prefix and 1…N', metavar: 'PREFIX' },
   'node-capacity': { type: 'string', default: 'cpu=8,memory=32Gi,ephemeral-storage=100Gi', help: 'what each simulated node reports as capacity', metavar: 'LIST' },
-  'tracing-endpoint': { type: 'string', help: 'OTLP/gRPC endpoint for spans (the KubeletConfiguration tracing.endpoint); tracing is off without it', metavar: 'HOST:PORT' },
+  'tracing-endpoint': {
+    type: 'string',
+    help: 'OTLP/gRPC endpoint for spans: sets the KubeletConfiguration tracing.endpoint (tracing is on when the KubeletTracing gate is and a tracing block is set)',
+    metavar: 'HOST:PORT',
+  },
   'tracing-sampling-rate-per-million': { type: 'int', default: 0, help: 'root spans kept per million (tracing.samplingRatePerMillion); sampled parents are always followed', metavar: 'N' },
   'trace-mode': { type: 'string', default: 'story', help: "story: the create syncPod joins the pod's traceparent annotation; faithful: syncPod is always a root", metavar: 'MODE' },
   'apiserver-wait': { type: 'duration', default: 30_000, help: 'how long to wait for the apiserver at start-up before giving up', metavar: 'DURATION' },
@@ -68,7 +96,11 @@ export interface KubeletConfig {
   readonly recordEvents: boolean;
   readonly verbosity: number;
   readonly healthz: { readonly host: string; readonly port: number };
-  readonly tracing: { readonly endpoint?: string; readonly samplingRatePerMillion: number };
+  /** On when the KubeletTracing gate is and a tracing block is configured; no endpoint means OTLP's default. */
+  readonly tracing: { readonly enabled: boolean; readonly endpoint?: string; readonly samplingRatePerMillion: number };
+  /** The effective feature gates (the simulated ones with their defaults, and whatever else was set). */
+  readonly featureGates: Readonly<Record<string, boolean>>;
+  readonly background: BackgroundTraffic;
   readonly traceMode: TraceMode;
   readonly profile: KubeletProfile;
   readonly apiserverWaitMs: number;
@@ -128,10 +160,28 @@ export function parseTaints(items: readonly string[]): Taint[] {
   });
 }
 
-export function parseKubeletFlags(argv: readonly string[]): { help: true } | { help: false; config: KubeletConfig } {
+/** The same flags without defaults: parsing with it says which flags the command line gave. */
+const GIVEN_ONLY: FlagSpecs = Object.fromEntries(Object.entries(FLAGS).map(([k, spec]) => [k, { type: spec.type, help: spec.help }]));
+
+export interface ParsedKubelet {
+  readonly help: false;
+  readonly config: KubeletConfig;
+  /** What loading the configuration logs once logging is up (lenient decoding, GA gates set). */
+  readonly notices: readonly Notice[];
+}
+
+function profileFor(version: string): KubeletProfile {
+  const p = KUBELET_PROFILES[version];
+  if (!p) throw new FlagError(`invalid argument "${version}" for "--kube-version" flag: want ${Object.keys(KUBELET_PROFILES).join(' or ')}`);
+  return p;
+}
+
+export function parseKubeletFlags(argv: readonly string[]): { help: true } | ParsedKubelet {
   const f = parseFlags(argv, FLAGS);
   if (f.help) return { help: true };
+  const given = parseFlags(argv, GIVEN_ONLY) as Partial<Record<keyof typeof FLAGS, unknown>>;
   if (!f.kubeconfig) throw new FlagError('--kubeconfig is required: the simulated kubelet has no standalone mode');
+  const profile = profileFor(f['kube-version']);
   if (f.nodes < 1) throw new FlagError(`invalid argument "${f.nodes}" for "--nodes" flag: must be at least 1`);
   const names = nodeNames(f.nodes, f['node-name-prefix'], f['hostname-override']);
   for (const n of names) {
@@ -144,40 +194,96 @@ export function parseKubeletFlags(argv: readonly string[]): { help: true } | { h
   }
   const mode = f['trace-mode'];
   if (mode !== 'story' && mode !== 'faithful') throw new FlagError(`invalid argument "${mode}" for "--trace-mode" flag: want story or faithful`);
-  if (f['max-pods'] < 1) throw new FlagError(`invalid argument "${f['max-pods']}" for "--max-pods" flag: must be at least 1`);
-  if (f['healthz-port'] < 0 || f['healthz-port'] > 65535) throw new FlagError(`invalid argument "${f['healthz-port']}" for "--healthz-port" flag: not a port`);
-  if (f['event-qps'] < 0) throw new FlagError(`invalid argument "${f['event-qps']}" for "--event-qps" flag: must not be negative`);
+  const background = f['background-traffic'] as BackgroundTraffic;
+  if (!BACKGROUND_TRAFFIC.includes(background)) throw new FlagError(`invalid argument "${background}" for "--background-traffic" flag: want full, low or off`);
   const capacity = parseKeyValues([f['node-capacity']], 'node-capacity');
   for (const r of ['cpu', 'memory', 'ephemeral-storage']) {
     if (capacity[r] === undefined || parseQuantity(capacity[r]) === undefined) {
       throw new FlagError(`invalid argument "${f['node-capacity']}" for "--node-capacity" flag: needs a quantity for ${r}`);
     }
   }
-  const endpoint = f['tracing-endpoint'];
+  let flagGates: Record<string, boolean>;
+  try {
+    flagGates = parseFeatureGatesFlag(f['feature-gates'] ?? []);
+  } catch (err) {
+    throw new FlagError(`invalid argument "${(f['feature-gates'] ?? []).join(',')}" for "--feature-gates" flag: ${(err as Error).message}`);
+  }
+  const gateError = (err: unknown): Error => new Error(`failed to set feature gates from initial flags-based config: ${(err as Error).message}`);
+  const known = { KubeletTracing: profile.tracingGate };
+  // The command line's gates are applied before the file is even read.
+  try {
+    setFeatureGates(known, flagGates);
+  } catch (err) {
+    throw gateError(err);
+  }
+  const notices: Notice[] = [];
+  let file: KubeletConfigFile = {};
+  if (f.config) {
+    const loaded = loadKubeletConfigFile(f.config, profile.name === '1.27' ? '1.27' : '1.35', profile.configLoadErrorPathFirst);
+    file = loaded.config;
+    notices.push(...loaded.notices);
+  }
+  // kubeletConfigFlagPrecedence: the flags given, then the file, then the defaults; gates merge per key.
+  const pick = <T>(flag: keyof typeof FLAGS, fromFile: T | undefined, fallback: T): T => (given[flag] !== undefined ? (given[flag] as T) : (fromFile ?? fallback));
+  let gates: Record<string, boolean>;
+  try {
+    const set = setFeatureGates(known, { ...file.featureGates, ...flagGates });
+    gates = set.enabled;
+    notices.push(...set.notices);
+  } catch (err) {
+    throw gateError(err);
+  }
+  let tracingBlock = file.tracing;
+  if (given['tracing-endpoint'] !== undefined) tracingBlock = { ...tracingBlock, endpoint: given['tracing-endpoint'] as string };
+  if (tracingBlock && given['tracing-sampling-rate-per-million'] !== undefined) tracingBlock = { ...tracingBlock, samplingRatePerMillion: rate };
+  const taints = given['register-with-taints'] !== undefined ? parseTaints(f['register-with-taints'] ?? []) : (file.registerWithTaints ?? []);
+  const updateMs = pick('node-status-update-frequency', file.nodeStatusUpdateFrequencyMs, f['node-status-update-frequency']);
+  // v1beta1 defaulting: an unset report frequency follows an update frequency the file sets, else 5m.
+  const reportMs = file.nodeStatusReportFrequencyMs ?? file.nodeStatusUpdateFrequencyMs ?? 5 * 60_000;
+  const merged = {
+    maxPods: pick('max-pods', file.maxPods, f['max-pods']),
+    eventRecordQPS: pick('event-qps', file.eventRecordQPS, f['event-qps']),
+    eventBurst: pick('event-burst', file.eventBurst, f['event-burst']),
+    healthzPort: pick('healthz-port', file.healthzPort, f['healthz-port']),
+    nodeLeaseDurationSeconds: file.nodeLeaseDurationSeconds ?? 40,
+    containerRuntimeEndpoint: pick('container-runtime-endpoint', file.containerRuntimeEndpoint, f['container-runtime-endpoint']),
+  };
+  const tracingGate = gates['KubeletTracing'] === true;
+  const invalid = validateKubeletConfiguration({ ...merged, registerWithTaints: taints, tracingEnabledByGate: tracingGate, tracing: tracingBlock });
+  // %s of the internal KubeletConfiguration prints its embedded TypeMeta's String(), emptied by conversion.
+  if (invalid) throw new Error(`failed to validate kubelet configuration, error: ${invalid}, path: &TypeMeta{Kind:,APIVersion:,}`);
+  const endpoint = tracingBlock?.endpoint;
   return {
     help: false,
+    notices,
     config: {
       kubeconfig: f.kubeconfig,
-      runtimeEndpoint: f['container-runtime-endpoint'],
+      runtimeEndpoint: merged.containerRuntimeEndpoint,
       nodes: names.map((name, i) => ({ name, ip: ips[i] as string, podCidr: podCidr(i) })),
       labels: parseKeyValues(f['node-labels'] ?? [], 'node-labels'),
-      registerNode: f['register-node'],
-      taints: parseTaints(f['register-with-taints'] ?? []),
-      maxPods: f['max-pods'],
+      registerNode: pick('register-node', file.registerNode, f['register-node']),
+      taints: taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect as Taint['effect'] })),
+      maxPods: merged.maxPods,
       capacity,
-      syncFrequencyMs: f['sync-frequency'],
-      nodeStatusUpdateFrequencyMs: f['node-status-update-frequency'],
-      nodeStatusReportFrequencyMs: 5 * 60_000,
-      nodeLeaseDurationSeconds: 40,
-      runtimeRequestTimeoutMs: f['runtime-request-timeout'],
-      eventQps: f['event-qps'],
-      eventBurst: f['event-burst'],
+      syncFrequencyMs: pick('sync-frequency', file.syncFrequencyMs, f['sync-frequency']),
+      nodeStatusUpdateFrequencyMs: updateMs,
+      nodeStatusReportFrequencyMs: reportMs,
+      nodeLeaseDurationSeconds: merged.nodeLeaseDurationSeconds,
+      runtimeRequestTimeoutMs: pick('runtime-request-timeout', file.runtimeRequestTimeoutMs, f['runtime-request-timeout']),
+      eventQps: merged.eventRecordQPS,
+      eventBurst: merged.eventBurst,
       recordEvents: f['record-events'],
       verbosity: f.v,
-      healthz: { host: f['healthz-bind-address'], port: f['healthz-port'] },
-      tracing: { ...(endpoint ? { endpoint } : {}), samplingRatePerMillion: rate },
+      healthz: { host: pick('healthz-bind-address', file.healthzBindAddress, f['healthz-bind-address']), port: merged.healthzPort },
+      tracing: {
+        enabled: tracingGate && tracingBlock !== undefined,
+        ...(endpoint ? { endpoint } : {}),
+        samplingRatePerMillion: tracingBlock ? (tracingBlock.samplingRatePerMillion ?? 0) : rate,
+      },
+      featureGates: gates,
+      background,
       traceMode: mode,
-      profile: PROFILE_1_35,
+      profile,
       apiserverWaitMs: f['apiserver-wait'],
       seed: f.seed,
     },

@@ -34,15 +34,16 @@ async function waitForRuntime(cri: CriClient, timeoutMs: number): Promise<void> 
 export const main: CommandMain = async (argv) => {
   const parsed = parseKubeletFlags(argv);
   if (parsed.help) {
-    process.stdout.write(formatUsage('kubelet', 'A kubelet for N simulated nodes: registers them, keeps their leases, and runs their pods on a CRI runtime, with kubelet 1.35 tracing.', FLAGS) + '\n');
+    process.stdout.write(formatUsage('kubelet', 'A kubelet for N simulated nodes: registers them, keeps their leases, and runs their pods on a CRI runtime, with the tracing of kubelet 1.27 or 1.35.', FLAGS) + '\n');
     return;
   }
   const cfg = parsed.config;
   const creds = credentials(cfg.kubeconfig);
   const log = klog(cfg.verbosity);
+  for (const n of parsed.notices) (n.severity === 'W' ? log.warn : log.info)(n.source, n.msg, n.kv);
   const seed = (cfg.seed ?? randomSeed()) >>> 0;
   log.info('server.go:527', 'Kubelet version', { kubeletVersion: cfg.profile.kubeletVersion });
-  log.info('server.go:529', 'Simulated nodes', { nodes: cfg.nodes.length, first: cfg.nodes[0]?.name, traceMode: cfg.traceMode, seed });
+  log.info('server.go:529', 'Simulated nodes', { nodes: cfg.nodes.length, first: cfg.nodes[0]?.name, traceMode: cfg.traceMode, backgroundTraffic: cfg.background, seed });
   // Tracing starts with the process (one provider per node), before any client is used.
   const kubelet = new Kubelet({ cfg, credentials: creds, log, seed });
   if (kubelet.tracing.enabled) log.info('server.go:1230', 'Tracing enabled', { endpoint: kubelet.tracing.endpoint, samplingRatePerMillion: cfg.tracing.samplingRatePerMillion });

@@ -22,7 +22,9 @@ import { KUBELET_SCOPE, kubeletResource, type KubeletProfile } from './spans.js'
  */
 
 export interface TracingConfig {
-  /** The KubeletConfiguration tracing.endpoint; tracing is off without one. */
+  /** The KubeletTracing gate is on and a tracing block is configured. */
+  readonly enabled: boolean;
+  /** The KubeletConfiguration tracing.endpoint; without one, OTLP's environment or localhost:4317. */
   readonly endpoint?: string | undefined;
   readonly samplingRatePerMillion: number;
 }
@@ -72,7 +74,7 @@ export function startProcessTracing(
   opts: { env?: NodeJS.ProcessEnv; exporter?: SpanExporter; processor?: 'batch' | 'simple' } = {},
 ): ProcessTracing {
   const env = opts.env ?? process.env;
-  const enabled = cfg.endpoint !== undefined && cfg.endpoint !== '';
+  const enabled = cfg.enabled;
   const endpoint = enabled ? resolveOtlpEndpoint(cfg.endpoint, env) : undefined;
   const shared = enabled ? new SharedExporter(opts.exporter ?? new OTLPTraceExporter({ url: endpoint as string })) : undefined;
   const nodes: NodeTracing[] = [];

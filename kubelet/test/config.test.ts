@@ -14,7 +14,9 @@ describe('kubelet flags', () => {
     expect(c.nodes).toEqual([{ name: 'node-1', ip: '172.18.0.2', podCidr: '10.244.1.0/24' }]);
     expect(c.runtimeEndpoint).toBe('unix:///run/containerd/containerd.sock');
     expect(c.maxPods).toBe(110);
-    expect(c.tracing).toEqual({ samplingRatePerMillion: 0 });
+    expect(c.tracing).toEqual({ enabled: false, samplingRatePerMillion: 0 });
+    expect(c.background).toBe('full');
+    expect(c.featureGates).toEqual({ KubeletTracing: true });
     expect(c.traceMode).toBe('story');
     expect(c.profile.name).toBe('1.35');
     expect(c.syncFrequencyMs).toBe(60_000);
@@ -45,7 +47,7 @@ describe('kubelet flags', () => {
       ['worker-2', '10.0.1.1', '10.244.2.0/24'],
       ['worker-3', '10.0.1.2', '10.244.3.0/24'],
     ]);
-    expect(c.tracing).toEqual({ endpoint: 'localhost:4317', samplingRatePerMillion: 1_000_000 });
+    expect(c.tracing).toEqual({ enabled: true, endpoint: 'localhost:4317', samplingRatePerMillion: 1_000_000 });
     expect(c.labels).toEqual({ tier: 'edge', zone: 'a' });
     expect(c.taints).toEqual([{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
     expect(c.traceMode).toBe('faithful');
@@ -68,6 +70,13 @@ describe('kubelet flags', () => {
     [['--kubeconfig', '/k', '--node-capacity', 'cpu=8'], 'needs a quantity for memory'],
     [['--kubeconfig', '/k', '--sync-frequency', 'soon'], 'time: invalid duration "soon"'],
     [['--kubeconfig', '/k', '--bogus'], 'unknown flag: --bogus'],
+    [['--kubeconfig', '/k', '--kube-version', '1.30'], 'invalid argument "1.30" for "--kube-version" flag: want 1.27 or 1.35'],
+    [['--kubeconfig', '/k', '--background-traffic', 'some'], 'invalid argument "some" for "--background-traffic" flag: want full, low or off'],
+    [['--kubeconfig', '/k', '--feature-gates', 'KubeletTracing'], 'invalid argument "KubeletTracing" for "--feature-gates" flag: malformed pair, expect string=bool'],
+    [
+      ['--kubeconfig', '/k', '--feature-gates', 'KubeletTracing=maybe'],
+      'invalid argument "KubeletTracing=maybe" for "--feature-gates" flag: invalid value of KubeletTracing: maybe, err: strconv.ParseBool: parsing "maybe": invalid syntax',
+    ],
   ])('%j fails: %s', (argv, message) => {
     expect(() => parseKubeletFlags(argv)).toThrow(FlagError);
     expect(() => parseKubeletFlags(argv)).toThrow(message);
