@@ -63,7 +63,8 @@ async function readyNodes(client: KubeClient, names: readonly string[]): Promise
 
 function describe(plan: UpPlan, receiver: OtlpReceiver | undefined, kubeconfig: string, seconds: number, flags: { 'traces-file'?: string | undefined }): string {
   return [
-    `k8s-trace-sim is up in ${seconds.toFixed(1)} s (${plan.mode} mode, ${plan.nodeNames.length} node${plan.nodeNames.length === 1 ? '' : 's'}, data in ${plan.dataDir})`,
+    `k8s-trace-sim is up in ${seconds.toFixed(1)} s (Kubernetes ${plan.kubeVersion}, ${plan.mode} mode, ${plan.nodeNames.length} node${plan.nodeNames.length === 1 ? '' : 's'}, data in ${plan.dataDir})`,
+    ...(plan.configDir ? [`  tracing    as configured in ${plan.configDir}`] : []),
     `  apiserver  ${plan.apiserverUrl}`,
     `  etcd       ${plan.etcdUrl}`,
     `  runtime    unix://${plan.runtimeSocket}`,
@@ -96,7 +97,7 @@ export const main: CommandMain = async (argv) => {
   });
   const admin = new KubeClient({ ...loadKubeconfig(files.adminKubeconfig), userAgent: 'k8s-trace-sim-up', timeoutMs: 5000 });
   const plan = planUp(flags, process.env, files, { check: () => readyNodes(admin, names), what: 'nodes Ready' });
-  writeFileSync(join(dataDir, 'config', 'apiserver-tracing.yaml'), apiserverTracingConfig(plan.otlpEndpoint));
+  writeFileSync(join(dataDir, 'config', 'apiserver-tracing.yaml'), apiserverTracingConfig(plan.otlpEndpoint, plan.kubeVersion));
 
   const busy: string[] = [];
   for (const c of plan.children) {
