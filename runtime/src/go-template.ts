@@ -50,6 +50,7 @@ const SPACE = /[ \t\r\n]/;
 interface RawAction {
   readonly body: string;
   readonly line: number;
+  /** Byte offset in its line where the body starts (Go reports positions that way). */
   readonly col: number;
 }
 
@@ -76,6 +77,7 @@ function lex(name: string, src: string): (string | RawAction)[] {
     }
     out.push(text);
     const close = findClose(src, start);
+    if (close === UNTERMINATED) throw new TemplateError(`template: ${name}:${lineAt(open)}: unterminated quoted string`);
     if (close < 0) throw new TemplateError(`template: ${name}:${lineAt(open)}: unclosed action`);
     let end = close;
     if (src[close - 1] === '-' && SPACE.test(src[close - 2] ?? '')) {
@@ -83,13 +85,15 @@ function lex(name: string, src: string): (string | RawAction)[] {
       end = close - 2;
     }
     const lineStart = src.lastIndexOf('\n', open) + 1;
-    out.push({ body: src.slice(start, end), line: lineAt(open), col: open - lineStart });
+    out.push({ body: src.slice(start, end), line: lineAt(open), col: start - lineStart });
     i = close + 2;
   }
   return out;
 }
 
-/** The `}}` that ends an action, skipping quoted strings inside it. */
+const UNTERMINATED = -2;
+
+/** The `}}` that ends an action, skipping quoted strings inside it; -1 if none, UNTERMINATED for an open string. */
 function findClose(src: string, from: number): number {
   let i = from;
   while (i < src.length) {
@@ -99,9 +103,10 @@ function findClose(src: string, from: number): number {
       i++;
       while (i < src.length && src[i] !== q) {
         if (q === '"' && src[i] === '\\') i++;
-        if (src[i] === '\n' && q === '"') return -1;
+        if (src[i] === '\n' && q === '"') return UNTERMINATED;
         i++;
       }
+      if (i >= src.length) return UNTERMINATED;
       i++;
       continue;
     }
@@ -267,6 +272,7 @@ function parse(name: string, src: string): Node[] {
       }
       const where = `template: ${name}:${item.line}`;
       const body = item.body.trim();
+      const lead = item.body.length - item.body.trimStart().length;
       if (body.startsWith('/*')) {
         if (!body.endsWith('*/')) throw new TemplateError(`${where}: unclosed comment`);
         continue;
@@ -279,12 +285,12 @@ function parse(name: string, src: string): Node[] {
         return { nodes, stop: { word, rest, at: item } };
       }
       if (word === 'if' || word === 'range') {
-        nodes.push(parseControl(word, rest, item, where));
+        nodes.push(parseControl(word, rest, { ...item, col: item.col + lead + body.length - rest.length }, where));
         continue;
       }
       if (word !== undefined) throw new TemplateError(`${where}: {{${word}}} is not supported by this simulator`);
       if (body === '') throw new TemplateError(`${where}: missing value for command`);
-      nodes.push({ kind: 'action', pipe: parsePipeline(body, where, false), line: item.line, col: item.col });
+      nodes.push({ kind: 'action', pipe: parsePipeline(body, where, false), line: item.line, col: item.col + lead });
     }
     if (inside !== undefined) throw new TemplateError(`template: ${name}:${src.split('\n').length}: unexpected EOF`);
     return { nodes };
