@@ -35,12 +35,12 @@ export interface BackgroundPlan {
   readonly probes: ReadonlyArray<{ readonly path: string; readonly periodMs: number }>;
 }
 
-export function backgroundPlan(mode: BackgroundTraffic): BackgroundPlan {
+export function backgroundPlan(mode: BackgroundTraffic, probes: BackgroundPlan['probes'] = APISERVER_PROBES): BackgroundPlan {
   switch (mode) {
     case 'full':
-      return { traced: true, relistTraceEvery: 1, probes: APISERVER_PROBES };
+      return { traced: true, relistTraceEvery: 1, probes };
     case 'low':
-      return { traced: true, relistTraceEvery: 10, probes: APISERVER_PROBES.map((p) => ({ ...p, periodMs: p.periodMs * 10 })) };
+      return { traced: true, relistTraceEvery: 10, probes: probes.map((p) => ({ ...p, periodMs: p.periodMs * 10 })) };
     case 'off':
       return { traced: false, relistTraceEvery: 0, probes: [] };
   }

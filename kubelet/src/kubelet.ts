@@ -20,9 +20,6 @@ import { TimerWheel } from './wheel.js';
 /** kind's node image is Debian-based; the kernel is the host's, as on any kind node. */
 export const OS_IMAGE = 'Debian GNU/Linux 12 (bookworm)';
 
-/** client-go's default User-Agent for kubelet 1.35. */
-export const USER_AGENT = 'kubelet/v1.35.0 (linux/amd64) kubernetes/66452049f3d';
-
 export interface KubeletOptions {
   readonly cfg: KubeletConfig;
   readonly credentials: KubeconfigCredentials;
@@ -32,7 +29,7 @@ export interface KubeletOptions {
   readonly exporter?: SpanExporter;
   readonly processor?: 'batch' | 'simple';
   readonly env?: NodeJS.ProcessEnv;
-  readonly node?: Partial<Pick<NodeDeps, 'backoff' | 'errorBackoffMs' | 'loops'>>;
+  readonly node?: Partial<Pick<NodeDeps, 'backoff' | 'errorBackoffMs' | 'loops' | 'probes'>>;
 }
 
 export class Kubelet {
@@ -44,7 +41,7 @@ export class Kubelet {
 
   constructor(o: KubeletOptions) {
     const { cfg } = o;
-    this.kube = new KubeClient({ ...o.credentials, userAgent: USER_AGENT, timeoutMs: 60_000 });
+    this.kube = new KubeClient({ ...o.credentials, userAgent: cfg.profile.userAgent, timeoutMs: 60_000 });
     this.cri = new CriClient(cfg.runtimeEndpoint, cfg.runtimeRequestTimeoutMs);
     this.tracing = startProcessTracing(cfg.tracing, cfg.profile, {
       ...(o.exporter ? { exporter: o.exporter } : {}),
@@ -53,9 +50,11 @@ export class Kubelet {
     });
     const random = seededRandom(o.seed);
     this.nodes = cfg.nodes.map(
-      (spec) =>
+      (spec, i) =>
         new SimNode({
           spec,
+          // kind's first node is the control plane: the kubelet there runs the apiserver's static pod and probes it.
+          controlPlane: i === 0,
           cfg,
           cri: this.cri,
           kube: this.kube,

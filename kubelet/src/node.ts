@@ -2,6 +2,7 @@ import type { KubeClient, Pod } from '../../shared/src/index.js';
 import { Informer } from '../../shared/src/informer.js';
 import type { Klog } from '../../shared/src/klog.js';
 import type { Rand } from '../../shared/src/random.js';
+import { backgroundPlan, relistTraced, type BackgroundPlan } from './background.js';
 import type { KubeletConfig, NodeSpec } from './config.js';
 import { criErrorText, type CriClient } from './cri-client.js';
 import { EventRecorder } from './events.js';
@@ -13,6 +14,8 @@ import { CRASH_LOOP_BACKOFF, type BackoffPolicy } from './pod-actions.js';
 import { DEFAULT_DNS, NODE_LABEL } from './pod-config.js';
 import { PodWorkers } from './pod-workers.js';
 import { Pleg } from './pleg.js';
+import { ApiserverProber } from './prober.js';
+import { probeUserAgent } from './spans.js';
 import { StatusManager } from './status-manager.js';
 import type { NodeTracing } from './tracing.js';
 import type { TimerWheel } from './wheel.js';
@@ -23,7 +26,10 @@ import type { TimerWheel } from './wheel.js';
  * connection, CRI channel and timer wheel with the other nodes.
  */
 
-/** The background loops a kubelet runs next to its syncs, each call a root span (kubernetes-traces.md §5). */
+/**
+ * The background loops a kubelet runs next to its syncs, each call a root
+ * span (kubernetes-traces.md §5) unless --background-traffic says otherwise.
+ */
 export const BACKGROUND_LOOPS = {
   /** updateRuntimeUp: runtime Status every 5 s; a runtime that is not ready makes the node NotReady. */
   runtimeStatusMs: 5000,
@@ -42,6 +48,8 @@ export interface NodeDeps {
   readonly kube: KubeClient;
   readonly server: string;
   readonly tracing: NodeTracing;
+  /** The node that hosts the control plane's static pods: its prober checks the apiserver. */
+  readonly controlPlane?: boolean;
   readonly wheel: TimerWheel;
   readonly log: Klog;
   readonly random: Rand;
@@ -53,6 +61,7 @@ export interface NodeDeps {
   readonly backoff?: BackoffPolicy;
   readonly errorBackoffMs?: number;
   readonly loops?: Partial<Record<keyof typeof BACKGROUND_LOOPS, number>>;
+  readonly probes?: BackgroundPlan['probes'];
 }
 
 export class SimNode {
@@ -60,6 +69,10 @@ export class SimNode {
   readonly workers: PodWorkers;
   readonly reporter: NodeStatusReporter;
   readonly lease: LeaseController;
+  readonly prober: ApiserverProber | undefined;
+  private readonly plan: BackgroundPlan;
+  /** The CRI tracing of housekeeping calls: none when background traffic is off. */
+  private readonly bgCri: NodeTracing['cri'];
   private readonly pods: Informer<Pod>;
   private readonly timers: NodeJS.Timeout[] = [];
   private runtimeReady = true;
@@ -69,11 +82,17 @@ export class SimNode {
 
   constructor(private readonly d: NodeDeps) {
     const api = d.kube.withTracing(d.tracing.http);
+    this.plan = backgroundPlan(d.cfg.background, d.probes);
+    const plan = this.plan;
+    // Housekeeping still talks to the apiserver and the runtime when it is not traced: the same connection, no spans.
+    const bgApi = plan.traced ? api : d.kube.withTracing(undefined);
+    this.bgCri = plan.traced ? d.tracing.cri : undefined;
     const loops = { ...BACKGROUND_LOOPS, ...d.loops };
     const status = new StatusManager(api, d.wheel, d.log, d.spec.name);
     const pleg = new Pleg({
       cri: d.cri,
       tracing: d.tracing.cri,
+      traceRelist: (n) => relistTraced(plan, n),
       selector: d.sharedRuntime ? { [NODE_LABEL]: d.spec.name } : undefined,
       relistMs: loops.relistMs,
       log: d.log,
@@ -88,16 +107,20 @@ export class SimNode {
       api,
       pleg,
       status,
-      events: new EventRecorder(api, d.spec.name, d.cfg.eventQps, d.cfg.eventBurst, d.log, d.cfg.recordEvents),
+      events: new EventRecorder(bgApi, d.spec.name, d.cfg.eventQps, d.cfg.eventBurst, d.log, d.cfg.recordEvents),
       log: d.log,
       backoff: d.backoff ?? CRASH_LOOP_BACKOFF,
     };
     this.workers = new PodWorkers(this.ctx, d.wheel, d.random, { ...(d.errorBackoffMs !== undefined ? { errorBackoffMs: d.errorBackoffMs } : {}) });
     this.facts = { containerRuntimeVersion: '', kernelVersion: d.kernelVersion, osImage: d.osImage, runtimeHandlers: [], features: {}, images: [] };
-    this.reporter = new NodeStatusReporter(api, d.spec, d.cfg, () => this.facts, () => this.runtimeReady, d.log);
-    this.lease = new LeaseController(api, d.spec.name, () => this.reporter.uid, d.cfg.nodeLeaseDurationSeconds, d.log);
+    this.reporter = new NodeStatusReporter(bgApi, d.spec, d.cfg, () => this.facts, () => this.runtimeReady, d.log);
+    this.lease = new LeaseController(bgApi, d.spec.name, () => this.reporter.uid, d.cfg.nodeLeaseDurationSeconds, d.log);
+    this.prober =
+      d.controlPlane && plan.probes.length > 0
+        ? new ApiserverProber({ server: d.server, probes: plan.probes, userAgent: probeUserAgent(d.cfg.profile), log: d.log, random: d.random })
+        : undefined;
     this.pods = new Informer<Pod>({
-      client: api,
+      client: bgApi,
       path: '/api/v1/pods',
       fieldSelector: `spec.nodeName=${d.spec.name}`,
       log: (msg) => d.log.error('reflector.go:158', msg),
@@ -119,10 +142,10 @@ export class SimNode {
 
   /** Version and Status first, then everything runs in the background; resolves once the node is registered. */
   async start(): Promise<void> {
-    const { cri, tracing } = this.d;
+    const { cri } = this.d;
     const loops = { ...BACKGROUND_LOOPS, ...this.d.loops };
     try {
-      const v = await cri.runtime<{ runtimeName: string; runtimeVersion: string }>('Version', { version: '0.1.0' }, tracing.cri);
+      const v = await cri.runtime<{ runtimeName: string; runtimeVersion: string }>('Version', { version: '0.1.0' }, this.bgCri);
       this.facts = { ...this.facts, containerRuntimeVersion: `${v.runtimeName}://${v.runtimeVersion.replace(/^v/, '')}` };
     } catch (err) {
       this.d.log.error('kuberuntime_manager.go:292', 'Get runtime version failed', { err: criErrorText(err) });
@@ -131,6 +154,7 @@ export class SimNode {
     await this.listImages();
     this.ctx.pleg.start();
     this.pods.start();
+    this.prober?.start();
     const every = (ms: number, fn: () => Promise<void>): void => {
       // Staggered, so fifty nodes do not all call at the same instant.
       const first = setTimeout(() => {
@@ -171,7 +195,7 @@ export class SimNode {
         status: { conditions: Array<{ type: string; status: boolean }> } | null;
         runtimeHandlers: Array<{ name: string; features: Record<string, boolean> | null }>;
         features: Record<string, boolean> | null;
-      }>('Status', { verbose: false }, this.d.tracing.cri);
+      }>('Status', { verbose: false }, this.bgCri);
       const cond = (type: string): boolean => res.status?.conditions.find((c) => c.type === type)?.status === true;
       this.runtimeReady = cond('RuntimeReady') && cond('NetworkReady');
       this.facts = {
@@ -187,7 +211,7 @@ export class SimNode {
 
   private async listImages(): Promise<void> {
     try {
-      const res = await this.d.cri.image<{ images: Array<{ repoTags: string[]; repoDigests: string[]; size: string }> }>('ListImages', { filter: null }, this.d.tracing.cri);
+      const res = await this.d.cri.image<{ images: Array<{ repoTags: string[]; repoDigests: string[]; size: string }> }>('ListImages', { filter: null }, this.bgCri);
       this.facts = { ...this.facts, images: nodeImages(res.images) };
     } catch (err) {
       this.d.log.error('image_gc_manager.go:222', 'Failed to update image list', { err: criErrorText(err) });
@@ -195,7 +219,7 @@ export class SimNode {
   }
 
   private async imageFs(): Promise<void> {
-    await this.d.cri.image('ImageFsInfo', {}, this.d.tracing.cri).catch((err: unknown) => {
+    await this.d.cri.image('ImageFsInfo', {}, this.bgCri).catch((err: unknown) => {
       this.d.log.error('eviction_manager.go:290', 'Eviction manager: failed to get summary stats', { err: criErrorText(err) });
     });
   }
@@ -230,7 +254,7 @@ export class SimNode {
     for (const t of this.timers) clearTimeout(t);
     this.workers.close();
     this.ctx.status.close();
-    await Promise.all([this.pods.stop(), this.ctx.pleg.stop()]);
+    await Promise.all([this.pods.stop(), this.ctx.pleg.stop(), this.prober?.stop()]);
   }
 }
 

@@ -29,6 +29,8 @@ import {
 export interface PlegOptions {
   readonly cri: CriClient;
   readonly tracing: GrpcClientTracing | undefined;
+  /** Whether relist number n (from 0) gets spans, its status reads included; every one when absent. */
+  readonly traceRelist?: (n: number) => boolean;
   /** Restricts lists to this node's own sandboxes when several nodes share the runtime. */
   readonly selector: Readonly<Record<string, string>> | undefined;
   readonly relistMs: number;
@@ -45,6 +47,7 @@ export class Pleg {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private attempts = 0;
   relists = 0;
 
   constructor(private readonly o: PlegOptions) {}
@@ -93,8 +96,9 @@ export class Pleg {
   }
 
   /** kubeGenericRuntimeManager.GetPodStatus: the pod's sandboxes and containers, newest first. */
-  async podStatus(uid: string, ctx: Context = ROOT_CONTEXT): Promise<RuntimePodStatus> {
-    const { cri, tracing: t } = this.o;
+  async podStatus(uid: string, ctx: Context = ROOT_CONTEXT, traced = true): Promise<RuntimePodStatus> {
+    const { cri } = this.o;
+    const t = traced ? this.o.tracing : undefined;
     const sel = { [LABEL.podUid]: uid };
     const boxes = await cri.runtime<{ items: CriSandbox[] }>('ListPodSandbox', this.filter(sel), t, ctx);
     const sandboxes = [];
@@ -122,7 +126,9 @@ export class Pleg {
 
   private async relist(): Promise<void> {
     const started = Date.now();
-    const { cri, tracing: t } = this.o;
+    const { cri } = this.o;
+    const traced = this.o.traceRelist?.(this.attempts++) ?? true;
+    const t = traced ? this.o.tracing : undefined;
     let curr: Map<string, RelistEntry>;
     try {
       const boxes = await cri.runtime<{ items: CriSandbox[] }>('ListPodSandbox', this.o.selector ? this.filter() : {}, t);
@@ -149,7 +155,7 @@ export class Pleg {
         continue;
       }
       try {
-        this.cache.set(uid, await this.podStatus(uid));
+        this.cache.set(uid, await this.podStatus(uid, ROOT_CONTEXT, traced));
       } catch (err) {
         // Try again on the next relist, as needsReinspection does.
         this.reinspect.add(uid);

@@ -47,14 +47,23 @@ export interface TestKubelet {
   stop(): Promise<void>;
 }
 
-/** A Kubelet in this process against a fake apiserver, recording spans in memory. */
-export async function startTestKubelet(runtime: RuntimeProcess, flags: readonly string[] = [], extra: Partial<KubeletOptions> = {}): Promise<TestKubelet> {
+/**
+ * A Kubelet in this process against a fake apiserver, recording spans in
+ * memory. `server` can put something in front of the fake apiserver (the
+ * kubeconfig's address the kubelet is given).
+ */
+export async function startTestKubelet(
+  runtime: RuntimeProcess,
+  flags: readonly string[] = [],
+  extra: Partial<KubeletOptions> = {},
+  server: (api: FakeApiserver) => string = (api) => api.url,
+): Promise<TestKubelet> {
   const api = await startFakeApiserver();
   const exporter = new InMemorySpanExporter();
   const logs: string[] = [];
   const kubelet = new Kubelet({
     cfg: config(runtime, flags),
-    credentials: { server: api.url },
+    credentials: { server: server(api) },
     log: klog(4, (l) => logs.push(l)),
     seed: 1,
     exporter,
