@@ -108,7 +108,10 @@ export const main: CommandMain = async (argv) => {
       write({ level: 'info', message: 'Stop CRI service' });
       await shutdown(server);
       runtime.close();
-      await tracing.shutdown();
+      // Server.Stop logs a plugin that fails to close (an export that cannot reach its collector) and goes on.
+      await tracing.shutdown().catch((err: unknown) =>
+        write({ level: 'error', message: 'failed to close plugin', error: err instanceof Error ? err.message : String(err), fields: { id: 'io.containerd.internal.v1.tracing' } }),
+      );
       removeSocket(address);
     },
     (message) => write({ level: 'info', message }),

@@ -20,7 +20,7 @@ describe('runtime command', () => {
   it('prints its flags with --help', async () => {
     const p = startProcess(['runtime', '--help']);
     expect(await p.exited).toBe(0);
-    for (const flag of ['--address', '--tcp-address', '--timing', '--seed', '--otlp-endpoint', '--log-level']) {
+    for (const flag of ['--address', '--tcp-address', '--timing', '--seed', '--otlp-endpoint', '--log-level', '--containerd-version', '--config']) {
       expect(p.output()).toContain(flag);
     }
     expect(p.output()).toContain('/run/containerd/containerd.sock');
@@ -31,10 +31,58 @@ describe('runtime command', () => {
     [['--log-level', 'loud'], 'not a valid logrus Level: "loud"'],
     [['--pod-cidr', '10.0.0.0'], 'invalid argument "10.0.0.0" for "--pod-cidr" flag'],
     [['--bogus'], 'unknown flag: --bogus'],
+    [['--containerd-version', '1.6.0'], 'invalid argument "1.6.0" for "--containerd-version" flag: want 1.7.1 or 2.1.4'],
   ])('rejects %j', async (args, message) => {
     const p = startProcess(['runtime', '--address', join(dir, 'c.sock'), ...args]);
     expect(await p.exited).toBe(1);
     expect(p.output()).toContain(message);
+  });
+
+  it.each([
+    ['1.7.1', 'config.toml', 'version = 2\n[plugins."io.containerd.internal.v1.tracing"]\n  sampling_ratio = = 1\n', /Error: failed to load TOML: \S+config\.toml: \(3, \d+\): /],
+    ['2.1.4', 'config.toml', 'version = 2\n[plugins\n', /Error: failed to unmarshal TOML at row 2 column \d+: toml: /],
+    ['1.7.1', 'config.toml.tmpl', 'version = 2\n{{ if .DisableCgroup }}\n', /Error: template: compiled_template:3: unexpected EOF/],
+    ['1.7.1', 'missing.toml', undefined, /Error: failed to load TOML: \S+missing\.toml: open \S+: no such file or directory/],
+  ])('containerd %s exits on a bad %s', async (version, name, text, message) => {
+    const config = join(dir, name);
+    if (text !== undefined) writeFileSync(config, text);
+    const p = startProcess(['runtime', '--containerd-version', version, '--config', config, '--address', join(dir, 'c.sock')]);
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toMatch(message);
+    expect(p.output()).not.toContain('serving...');
+  });
+
+  it('containerd 1.7.1 takes the k3d tutorial template and logs as 1.7.1 does', async () => {
+    const path = join(dir, 'containerd.sock');
+    const template = new URL('./fixtures/k3s-tracetest-config.toml.tmpl', import.meta.url).pathname;
+    const p = startProcess(['runtime', '--containerd-version', '1.7.1', '--config', template, '--address', path, '--timing', 'fast']);
+    try {
+      await waitForListen({ path });
+      const cri = criClient(path);
+      expect(await cri.runtime('Version', {})).toMatchObject({ runtimeName: 'containerd', runtimeVersion: 'v1.7.1' });
+      cri.close();
+      const out = await eventually(async () => (p.output().includes('successfully booted') ? p.output() : undefined));
+      expect(out).toMatch(/level=info msg="starting containerd" revision=1677a17964311325ed1c31e2c0a3589ce6d5c30d version=v1\.7\.1/);
+      // The template's otlp section is complete: no "skip loading plugin".
+      expect(out).not.toContain('skip loading plugin');
+    } finally {
+      expect(await p.stop()).toBe(0);
+    }
+  });
+
+  it('containerd 1.7.1 without tracing sections skips the otlp plugin the 1.7 way', async () => {
+    const path = join(dir, 'containerd.sock');
+    const p = startProcess(['runtime', '--containerd-version', '1.7.1', '--address', path, '--timing', 'fast']);
+    try {
+      await waitForListen({ path });
+      const out = await eventually(async () => (p.output().includes('successfully booted') ? p.output() : undefined));
+      expect(out).toContain(
+        'level=info msg="skip loading plugin \\"io.containerd.tracing.processor.v1.otlp\\"..." error="no OpenTelemetry endpoint: skip plugin" type=io.containerd.tracing.processor.v1',
+      );
+      expect(out).toContain('level=info msg="skipping tracing processor initialization (no tracing plugin)" error="no OpenTelemetry endpoint: skip plugin"');
+    } finally {
+      expect(await p.stop()).toBe(0);
+    }
   });
 
   it('refuses to remove a file that is not a socket', async () => {
