@@ -11,6 +11,7 @@ import {
 import type { Exchange } from './exchange.js';
 import { healthResponse, type Check } from './health.js';
 import { openapiDocument, openapiGroupVersion, openapiIndex } from './openapi.js';
+import { OPENAPI_V2_PROTOBUF, openapiV2Json, openapiV2Protobuf, wantsOpenapiV2Protobuf } from './openapi-v2.js';
 import { serializeObject, writeError } from './serialize.js';
 import type { RequestTrace } from './trace-context.js';
 
@@ -60,6 +61,11 @@ export async function serveNonResource(d: NonResourceDeps, ex: Exchange, rt: Req
   const group = groupMatch ? apiGroup(groupMatch[1] as string) : undefined;
   if (group) {
     serializeObject(rt, ex, 200, 'application/json', 'v1', group);
+    return;
+  }
+  if (path === '/openapi/v2') {
+    if (wantsOpenapiV2Protobuf(ex.header('accept'))) ex.send(200, OPENAPI_V2_PROTOBUF, openapiV2Protobuf(gitVersion));
+    else ex.send(200, 'application/json', JSON.stringify(openapiV2Json(gitVersion)));
     return;
   }
   if (path === '/openapi/v3') {

@@ -16,7 +16,8 @@ const WRITE_PARAMS = [
   QUERY('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.'),
 ];
 
-function schemaName(r: ResourceInfo): string {
+/** The definition name of a kind: io.k8s.api.core.v1.Pod. */
+export function schemaName(r: ResourceInfo): string {
   const pkg = r.group === '' ? 'core' : r.group.split('.')[0];
   return `io.k8s.api.${pkg}.${r.version}.${r.kind}`;
 }
@@ -68,10 +69,11 @@ export function openapiDocument(gv: string, version: string): Obj | undefined {
 const hashes = new Map<string, string>();
 
 function hashOf(gv: string, version: string): string {
-  let h = hashes.get(gv);
+  const key = `${gv}@${version}`;
+  let h = hashes.get(key);
   if (!h) {
     h = createHash('sha512').update(JSON.stringify(openapiDocument(gv, version))).digest('hex').toUpperCase();
-    hashes.set(gv, h);
+    hashes.set(key, h);
   }
   return h;
 }

@@ -98,17 +98,47 @@ describe('k8s-trace-sim apiserver (the process)', () => {
     expect(p.output()).not.toContain('tracing enabled');
   });
 
+  it('--kube-version 1.27 with a v1beta1 tracing file: 1.27 /version and spans; with the gate off the file is refused', async () => {
+    const file = join(dir, 'tracing-v1beta1.yaml');
+    writeFileSync(file, `apiVersion: apiserver.config.k8s.io/v1beta1\nkind: TracingConfiguration\nendpoint: ${receiver.endpoint}\nsamplingRatePerMillion: 1000000\n`);
+    const off = run(['--kube-version=1.27', '--feature-gates=APIServerTracing=false', `--tracing-config-file=${file}`]);
+    expect(await off.exited).toBe(1);
+    expect(off.output()).toContain('APIServerTracing feature is not enabled, but tracing config file was provided');
+
+    const port = await freePort();
+    const p = run([...tlsArgs(), '--kube-version', '1.27', '--feature-gates=APIServerTracing=true', `--secure-port=${port}`, `--etcd-servers=http://127.0.0.1:${etcd.port}`, `--tracing-config-file=${file}`]);
+    await waitForListen({ host: '127.0.0.1', port });
+    await untilOutput(p, /caches populated/);
+    expect(p.output()).toMatch(/"Version" version="v1\.27\.16"/);
+    const url = `https://127.0.0.1:${port}`;
+    expect((await request(url, 'GET', '/version')).json()).toMatchObject({ major: '1', minor: '27', gitVersion: 'v1.27.16' });
+    const r = await request(url, 'POST', '/api/v1/namespaces/default/pods', { body: pod('from-127') });
+    expect(r.status).toBe(201);
+    const auditId = r.headers['audit-id'] as string;
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.name === 'SerializeObject' && s.attributes['audit-id'] === auditId) && all.some((s) => s.name === 'KubernetesAPI'));
+    const ser = spans.find((s) => s.name === 'SerializeObject' && s.attributes['audit-id'] === auditId);
+    const auth = spans.find((s) => s.spanId === ser?.parentSpanId);
+    const server = spans.find((s) => s.spanId === auth?.parentSpanId);
+    expect(auth?.name).toBe('authentication');
+    expect(server).toMatchObject({ name: 'KubernetesAPI', scope: { version: 'semver:0.35.1' } });
+    expect(server?.resource).toEqual({ 'service.name': 'apiserver', 'service.instance.id': apiserverInstanceId(hostname()) });
+    expect(await p.stop('SIGTERM')).toBe(0);
+  });
+
   it('--help lists the kube-apiserver flags and the simulator ones', async () => {
     const p = run(['--help']);
     expect(await p.exited).toBe(0);
-    for (const f of ['--secure-port', '--tls-cert-file', '--client-ca-file', '--etcd-servers', '--tracing-config-file', '--trace-mode', '--webhook-service-address']) {
+    for (const f of ['--secure-port', '--tls-cert-file', '--client-ca-file', '--etcd-servers', '--tracing-config-file', '--feature-gates', '--kube-version', '--trace-mode', '--webhook-service-address']) {
       expect(p.output()).toContain(f);
     }
   });
 
   it.each([
     [['--trace-mode=everything'], 'invalid argument "everything" for "--trace-mode" flag'],
-    [['--tracing-config-file=/nope.yaml'], 'failed to read tracing config'],
+    [['--tracing-config-file=/nope.yaml'], 'tracing-config-file /nope.yaml does not exist'],
+    [['--kube-version=1.30'], 'invalid argument "1.30" for "--kube-version" flag: supported versions are 1.27, 1.35'],
+    [['--feature-gates=APIServerTracing=false'], 'cannot set feature gate APIServerTracing to false, feature is locked to true'],
+    [['--kube-version=1.27', '--feature-gates=Tracing=true'], 'invalid argument "Tracing=true" for "--feature-gates" flag: unrecognized feature gate: Tracing'],
     [['--etcd-servers=etcd:2379'], 'invalid --etcd-servers'],
   ])('%j exits 1: %s', async (args, message) => {
     const p = run(args);

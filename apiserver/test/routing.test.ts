@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exemptFromWebhooks, ruleMatches, webhookApplies, type RuleRequest } from '../src/admission-rules.js';
+import { openapiV2Json, openapiV2Protobuf, wantsOpenapiV2Protobuf } from '../src/openapi-v2.js';
 import { PROFILES, PROFILE_1_35 } from '../src/profile.js';
 import { aggregatedDiscovery, apiGroupList, resourceList, wantsAggregated } from '../src/discovery.js';
 import { goJsonSyntaxError } from '../src/go-json.js';
@@ -159,5 +160,57 @@ describe('list options, continue tokens, Go JSON errors', () => {
     ["'x'", "invalid character '\\'' looking for beginning of value"],
   ])('Go says %j → %s', (text, want) => {
     expect(goJsonSyntaxError(text)).toBe(want);
+  });
+
+  /** Protobuf wire format into field number → raw values (varints as numbers, length-delimited as Buffers). */
+  const fields = (b: Buffer): Map<number, (number | Buffer)[]> => {
+    const out = new Map<number, (number | Buffer)[]>();
+    let i = 0;
+    const varint = (): number => {
+      let v = 0;
+      let mul = 1;
+      for (;;) {
+        const byte = b[i++] as number;
+        v += (byte & 0x7f) * mul;
+        mul *= 128;
+        if (byte < 0x80) return v;
+      }
+    };
+    while (i < b.length) {
+      const key = varint();
+      let value: number | Buffer;
+      if (key % 8 === 2) {
+        const len = varint();
+        value = b.subarray(i, i + len);
+        i += len;
+      } else value = varint();
+      const f = Math.floor(key / 8);
+      out.set(f, [...(out.get(f) ?? []), value]);
+    }
+    return out;
+  };
+  const msg = (b: Buffer | number | undefined): Map<number, (number | Buffer)[]> => fields(b as Buffer);
+  const str = (b: Buffer | number | undefined): string => (b as Buffer).toString('utf8');
+
+  it('openapi v2 protobuf: the gnostic Document kubectl 1.27 loads, with the pods patch operation carrying the GVK and fieldValidation', () => {
+    expect(wantsOpenapiV2Protobuf('application/com.github.proto-openapi.spec.v2@v1.0+protobuf')).toBe(true);
+    expect(wantsOpenapiV2Protobuf('application/json')).toBe(false);
+    const doc = msg(openapiV2Protobuf('v1.27.16'));
+    expect(str(doc.get(1)?.[0])).toBe('2.0');
+    expect(str(msg(doc.get(2)?.[0]).get(2)?.[0])).toBe('v1.27.16');
+    const named = (msg(doc.get(8)?.[0]).get(2) ?? []).map((p) => msg(p));
+    const pods = named.find((p) => str(p.get(1)?.[0]) === '/api/v1/namespaces/{namespace}/pods/{name}');
+    expect(pods).toBeDefined();
+    const patch = msg(msg(pods?.get(2)?.[0]).get(8)?.[0]);
+    expect(str(patch.get(5)?.[0])).toBe('patchCoreV1NamespacedPod');
+    const ext = (patch.get(13) ?? []).map((e) => msg(e)).map((e) => [str(e.get(1)?.[0]), str(msg(e.get(2)?.[0]).get(2)?.[0])]);
+    expect(ext).toContainEqual(['x-kubernetes-group-version-kind', 'group: ""\nkind: Pod\nversion: v1\n']);
+    const queryNames = (patch.get(8) ?? []).map((item) => {
+      const nonBody = msg(msg(msg(item).get(1)?.[0]).get(2)?.[0]);
+      return str(msg(nonBody.get(3)?.[0]).get(4)?.[0]);
+    });
+    expect(queryNames).toEqual(['dryRun', 'fieldManager', 'fieldValidation', 'force']);
+    const json = openapiV2Json('v1.27.16') as { paths: Record<string, { patch?: { parameters: { name: string }[] } }> };
+    expect(json.paths['/api/v1/namespaces/{namespace}/pods/{name}']?.patch?.parameters.map((x) => x.name)).toEqual(queryNames);
   });
 });

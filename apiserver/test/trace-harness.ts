@@ -1,5 +1,6 @@
 import { perMillionSampler, startOtlpReceiver, startTracing, type OtlpReceiver, type ReceivedSpan, type Tracing } from '../../shared/src/index.js';
 import { expect } from 'vitest';
+import { PROFILE_1_35, type ApiserverProfile } from '../src/profile.js';
 import { apiserverResource } from '../src/spans.js';
 import { request, startEtcd, startTestApiserver, type TestApiserver } from './harness.js';
 import { startWebhook, type TestWebhook } from './webhook-server.js';
@@ -9,12 +10,16 @@ import { startWebhook, type TestWebhook } from './webhook-server.js';
 // with a mutating webhook on pods labelled traced=yes, and span lookups.
 
 export const ETCD_ENV = { OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_SERVICE_NAME: '', OTEL_RESOURCE_ATTRIBUTES: '' };
-export const SCOPE = {
-  otelhttp: { name: 'go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp', version: '0.61.0' },
-  otelgrpc: { name: 'go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc', version: '0.60.0' },
-  filter: { name: 'k8s.op/apiserver/pkg/endpoints/filterlatency', version: '' },
-  component: { name: 'k8s.io/component-base/tracing', version: '' },
-};
+/** The instrumentation scopes a release's apiserver reports (otelhttp and otelgrpc v0.35 version their tracers `semver:…`). */
+export function scopesOf(profile: ApiserverProfile) {
+  return {
+    otelhttp: { name: 'go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp', version: profile.otelhttp.version },
+    otelgrpc: { name: 'go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc', version: profile.etcdGrpc.version },
+    filter: { name: 'k8s.op/apiserver/pkg/endpoints/filterlatency', version: '' },
+    component: { name: 'k8s.io/component-base/tracing', version: '' },
+  };
+}
+export const SCOPE = scopesOf(PROFILE_1_35);
 export const INTERNAL = 1;
 export const SERVER = 2;
 export const CLIENT = 3;
@@ -28,7 +33,7 @@ export interface TraceRig {
   stop(): Promise<void>;
 }
 
-export async function startTraceRig(): Promise<TraceRig> {
+export async function startTraceRig(o: { profile?: ApiserverProfile; traceMode?: 'story' | 'faithful' } = {}): Promise<TraceRig> {
   const receiver = await startOtlpReceiver({ host: '127.0.0.1', port: 0 });
   const etcd = await startEtcd(
     ['--experimental-enable-distributed-tracing', '--experimental-distributed-tracing-address', receiver.endpoint, '--experimental-distributed-tracing-sampling-rate', '0'],
@@ -43,7 +48,14 @@ export async function startTraceRig(): Promise<TraceRig> {
     processor: 'simple',
     env: {},
   });
-  const api = await startTestApiserver(etcd.port, { tracing, config: { webhookServiceAddresses: new Map([['default/wh', { host: '127.0.0.1', port: wh.port }]]) } });
+  const api = await startTestApiserver(etcd.port, {
+    tracing,
+    config: {
+      webhookServiceAddresses: new Map([['default/wh', { host: '127.0.0.1', port: wh.port }]]),
+      ...(o.profile ? { profile: o.profile } : {}),
+      ...(o.traceMode ? { traceMode: o.traceMode } : {}),
+    },
+  });
   const cfg = await request(api.url, 'POST', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', {
     body: {
       metadata: { name: 'label-pods' },
@@ -101,11 +113,23 @@ export const withinAcross = (inner: ReceivedSpan, outer: ReceivedSpan): void => 
 };
 export const eventTime = (s: ReceivedSpan, name: string): bigint => s.events.find((e) => e.name === name)?.timeUnixNano ?? -1n;
 
-/** Every span of one request: those carrying its audit ID, the filter spans under its SERVER span, and its authentication root. */
-export async function requestSpans(receiver: OtlpReceiver, auditId: string, extra: (spans: ReceivedSpan[]) => boolean = () => true): Promise<ReceivedSpan[]> {
-  return receiver.waitForSpans((all) => {
-    const server = all.find((s) => s.kind === SERVER && s.attributes['audit-id'] === auditId);
-    return server !== undefined && all.some((s) => s.name === 'SerializeObject' && s.attributes['audit-id'] === auditId) && extra(all);
-  });
+/**
+ * The SERVER span of a request: walk up from its SerializeObject (which
+ * carries the audit ID in every release) through the handler and filter
+ * spans. Undefined until all of them have arrived.
+ */
+export function serverOf(all: readonly ReceivedSpan[], auditId: string): ReceivedSpan | undefined {
+  let s = all.find((x) => x.name === 'SerializeObject' && x.attributes['audit-id'] === auditId);
+  for (let hops = 0; s && hops < 10; hops++) {
+    if (s.kind === SERVER) return s;
+    const parentId = s.parentSpanId;
+    const traceId = s.traceId;
+    s = parentId === '' ? undefined : all.find((x) => x.spanId === parentId && x.traceId === traceId);
+  }
+  return undefined;
 }
 
+/** Every span received once a request's SERVER span and SerializeObject (and what `extra` wants) are in. */
+export async function requestSpans(receiver: OtlpReceiver, auditId: string, extra: (spans: ReceivedSpan[]) => boolean = () => true): Promise<ReceivedSpan[]> {
+  return receiver.waitForSpans((all) => serverOf(all, auditId) !== undefined && extra(all));
+}
