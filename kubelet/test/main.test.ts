@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderKubeconfig } from '../../shared/src/index.js';
+import { renderKubeconfig, type Node } from '../../shared/src/index.js';
 import { startFakeApiserver, type FakeApiserver } from '../../shared/src/testing/fake-apiserver.js';
 import { freePort, startProcess } from '../../shared/src/testing/index.js';
 import { startRuntime, type RuntimeProcess } from './harness.js';
@@ -29,6 +29,9 @@ describe('kubelet command', () => {
     [['--trace-mode', 'loud', '--kubeconfig', '/x'], 'want story or faithful'],
     [[], '--kubeconfig is required'],
     [['--kubeconfig', '/does/not/exist'], 'invalid kubeconfig /does/not/exist'],
+    [['--kubeconfig', '/x', '--kube-version', '1.28'], 'Error: invalid argument "1.28" for "--kube-version" flag: want 1.27 or 1.35'],
+    [['--kubeconfig', '/x', '--config', '/does/not/exist.yaml'], 'Error: failed to load kubelet config file, path: /does/not/exist.yaml, error: failed to load Kubelet config file /does/not/exist.yaml'],
+    [['--kubeconfig', '/x', '--feature-gates', 'KubeletTracing=false'], 'Error: failed to set feature gates from initial flags-based config: cannot set feature gate KubeletTracing to false, feature is locked to true'],
   ])('%j exits 1 with a clear error', async (args, message) => {
     const p = startProcess(['kubelet', ...args]);
     expect(await p.exited).toBe(1);
@@ -38,7 +41,7 @@ describe('kubelet command', () => {
   it('--help lists the real kubelet flag names', async () => {
     const p = startProcess(['kubelet', '--help']);
     expect(await p.exited).toBe(0);
-    for (const flag of ['--kubeconfig', '--container-runtime-endpoint', '--hostname-override', '--node-ip', '--max-pods', '--nodes', '--tracing-endpoint']) {
+    for (const flag of ['--kubeconfig', '--config', '--feature-gates', '--kube-version', '--background-traffic', '--container-runtime-endpoint', '--hostname-override', '--node-ip', '--max-pods', '--nodes', '--tracing-endpoint']) {
       expect(p.output()).toContain(flag);
     }
   });
@@ -81,6 +84,24 @@ describe('kubelet command', () => {
       expect([res.status, await res.text()]).toEqual([200, 'ok']);
       expect(await p.stop('SIGTERM')).toBe(0);
       expect(p.output()).toContain('received SIGTERM, shutting down');
+    });
+
+    it('--kube-version 1.27 with a config file: registers as v1.27.1+k3s1 and logs what decoding forgave', async () => {
+      const config = join(dir, 'kubelet-1.27.yaml');
+      writeFileSync(config, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nhealthzPort: 0\nmaxPods: 20\nnotAField: 1\n');
+      const p = startProcess(['kubelet', '--kubeconfig', kubeconfig(api.url), '--container-runtime-endpoint', runtime.endpoint, '--kube-version', '1.27', '--config', config, '--node-name-prefix', 'old-', '--background-traffic', 'off']);
+      const deadline = Date.now() + 15_000;
+      while (!api.objects<Node>('nodes/').some((n) => n.metadata.name === 'old-1')) {
+        if (Date.now() > deadline) throw new Error(p.output());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const node = api.get<Node>('nodes/old-1');
+      expect(node?.status?.nodeInfo?.kubeletVersion).toBe('v1.27.1+k3s1');
+      expect(node?.status?.capacity?.['pods']).toBe('20');
+      const create = api.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/nodes' && (r.body as Node).metadata.name === 'old-1');
+      expect(create?.headers['user-agent']).toBe('kubelet/v1.27.1+k3s1 (linux/amd64) kubernetes/bc5b42c');
+      expect(await p.stop('SIGTERM')).toBe(0);
+      expect(p.output()).toContain('"Using lenient decoding as strict decoding failed" err="strict decoding error: unknown field \\"notAField\\""');
     });
   });
 });
