@@ -82,7 +82,10 @@ export function buildWebhook(opts: WebhookAppOptions): FastifyInstance {
         httpServerEndAttributes(WEBHOOK_OTELHTTP, { requestBodySize: Buffer.byteLength(text), responseBodySize: Buffer.byteLength(out), statusCode: 200 }),
       );
       span.setStatus(httpServerStatus(WEBHOOK_OTELHTTP, 200));
-      reply.raw.once('finish', () => span.end());
+      // Go's otelhttp handler ends the span when ServeHTTP returns, while the
+      // response still sits in the ResponseWriter's buffer: before the bytes
+      // leave, so before the caller's client span can end.
+      span.end();
       return reply.code(200).header('content-type', 'application/json').send(out);
     },
   });
