@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceivedSpan } from '../../shared/src/index.js';
+import { findTells, formatViolations } from '../../shared/src/testing/index.js';
 import { PROFILE_1_27 } from '../src/profile.js';
 import { apiserverInstanceId } from '../src/spans.js';
 import { pki, pod, request, startTestApiserver, type TestApiserver } from './harness.js';
@@ -29,6 +30,10 @@ const serverFor = async (auditId: string, extra?: (all: ReceivedSpan[]) => boole
   const server = serverOf(all, auditId) as ReceivedSpan;
   return { all, server, trace: all.filter((s) => s.traceId === server.traceId) };
 };
+
+/** One trace's apiserver spans (etcd-sim's own spans are its tests' business). */
+const apiserverOnly = (all: readonly ReceivedSpan[], server: ReceivedSpan): ReceivedSpan[] =>
+  all.filter((x) => x.traceId === server.traceId && x.resource['service.name'] === 'apiserver');
 
 const caller = (): { traceId: string; spanId: string; header: string } => {
   const traceId = randomBytes(16).toString('hex');
@@ -160,6 +165,9 @@ describe('1.27 flow A: create a pod with a mutating webhook', () => {
 
     const known = new Set([auth, server, create, mutating, post, store, txn, serialize].map((s) => s.spanId));
     expect(all.filter((s) => s.traceId === server.traceId && !known.has(s.spanId)).map((s) => s.name)).toEqual(['etcdserverpb.KV/Txn']);
+
+    // The reference's tells (kubernetes-traces.md §10) for 1.27, on the apiserver's spans of this create.
+    expect(formatViolations(findTells(apiserverOnly(all, server), { profile: '1.27', mode: 'story' }))).toBe('');
 
     // story mode: the stored pod names the create's SERVER span.
     const stored = (await request(rig.api.url, 'GET', '/api/v1/namespaces/default/pods/traced')).json<{ metadata: { annotations: Record<string, string> } }>();
@@ -301,6 +309,8 @@ describe('1.27 flow B and reads', () => {
     const ser = childOf(trace, auth, 'SerializeObject');
     expect(ser.attributes['mediaType']).toBe('application/json;as=Table;v=v1;g=meta.k8s.io');
     expect(trace.map((s) => s.name).sort()).toEqual(['KubernetesAPI', 'List', 'List(recursive=true) etcd3', 'SerializeObject', 'authentication', 'etcdserverpb.KV/Range']);
+    const withEtcd = await rig.receiver.waitForSpans((spans) => spans.some((x) => x.parentSpanId === range.spanId));
+    expect(formatViolations(findTells(apiserverOnly(withEtcd, server), { profile: '1.27', mode: 'faithful' }))).toBe('');
   });
 
   it('a list at resourceVersion 0 is served by the watch cache under `cacher list`', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTells, formatViolations } from '../../shared/src/testing/index.js';
 import { apiserverInstanceId } from '../src/spans.js';
 import { pod, request } from './harness.js';
 import { CLIENT, INTERNAL, SCOPE, SERVER, childOf, eventNames, eventTime, only, requestSpans, startTraceRig, within, withinAcross, type TraceRig } from './trace-harness.js';
@@ -161,6 +162,10 @@ describe('flow A: create a pod with a mutating webhook (1.35, story mode)', () =
     for (const s of trace.filter((x) => x.resource['service.name'] === 'apiserver')) {
       expect(Object.keys(s.resource).some((k) => k.startsWith('telemetry.sdk') || k.startsWith('process.'))).toBe(false);
     }
+
+    // The reference's tells (kubernetes-traces.md §10) for 1.35, on the apiserver's spans of this create.
+    const ours = all.filter((s) => s.traceId === server.traceId && s.resource['service.name'] === 'apiserver');
+    expect(formatViolations(findTells(ours, { profile: '1.35', mode: 'story' }))).toBe('');
 
     // story mode: the stored pod names the create's SERVER span.
     const stored = (await request(rig.api.url, 'GET', '/api/v1/namespaces/default/pods/traced')).json<{ metadata: { annotations: Record<string, string> } }>();

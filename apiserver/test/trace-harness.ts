@@ -33,10 +33,16 @@ export interface TraceRig {
   stop(): Promise<void>;
 }
 
+/** The etcd release each apiserver profile ships with (k3s v1.27.1 bundles etcd 3.5.7, which has no sampling-rate flag). */
+const ETCD_OF: Record<string, string[]> = {
+  '1.27': ['--etcd-version', '3.5.7'],
+  '1.35': ['--experimental-distributed-tracing-sampling-rate', '0'],
+};
+
 export async function startTraceRig(o: { profile?: ApiserverProfile; traceMode?: 'story' | 'faithful' } = {}): Promise<TraceRig> {
   const receiver = await startOtlpReceiver({ host: '127.0.0.1', port: 0 });
   const etcd = await startEtcd(
-    ['--experimental-enable-distributed-tracing', '--experimental-distributed-tracing-address', receiver.endpoint, '--experimental-distributed-tracing-sampling-rate', '0'],
+    ['--experimental-enable-distributed-tracing', '--experimental-distributed-tracing-address', receiver.endpoint, ...(ETCD_OF[(o.profile ?? PROFILE_1_35).name] ?? [])],
     ETCD_ENV,
   );
   const wh = await startWebhook();
