@@ -55,7 +55,10 @@ describe('runtime command', () => {
   it('containerd 1.7.1 takes the k3d tutorial template and logs as 1.7.1 does', async () => {
     const path = join(dir, 'containerd.sock');
     const template = new URL('./fixtures/k3s-tracetest-config.toml.tmpl', import.meta.url).pathname;
-    const p = startProcess(['runtime', '--containerd-version', '1.7.1', '--config', template, '--address', path, '--timing', 'fast']);
+    // host.k3d.internal does not resolve here: keep the final export attempt short.
+    const p = startProcess(['runtime', '--containerd-version', '1.7.1', '--config', template, '--address', path, '--timing', 'fast'], {
+      env: { OTEL_EXPORTER_OTLP_TIMEOUT: '500', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '500' },
+    });
     try {
       await waitForListen({ path });
       const cri = criClient(path);
