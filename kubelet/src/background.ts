@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
+
 /**
  * The traffic a kubelet makes when no pod is changing (kubernetes-traces.md
  * §5, §10 tell 13): PLEG relists, runtime and image housekeeping, the lease,
@@ -7,7 +10,9 @@
  * often; `off` leaves no background span at all. The calls the kubelet needs
  * to work (relists that notice exits, lease renewals, node status) still
  * happen in `off`, only untraced: a node that stopped renewing its lease
- * would go NotReady.
+ * would go NotReady. Untraced CRI calls carry an unsampled parent, so the
+ * runtime stays quiet as well; apiserver requests carry none (the apiserver
+ * does not adopt a kubelet's parent anyway, and samples its own roots).
  */
 
 export type BackgroundTraffic = 'full' | 'low' | 'off';
@@ -49,4 +54,15 @@ export function backgroundPlan(mode: BackgroundTraffic, probes: BackgroundPlan['
 /** Whether relist number `n` (counting from 0) is traced. */
 export function relistTraced(plan: BackgroundPlan, n: number): boolean {
   return plan.relistTraceEvery > 0 && n % plan.relistTraceEvery === 0;
+}
+
+/**
+ * The context an untraced background CRI call runs under: a parent whose
+ * sampler said no. otelgrpc then sends `traceparent: …-00`, as a real kubelet
+ * does for a call its sampler dropped, and a ParentBased runtime (containerd
+ * 2.x's ParentBased(AlwaysOn)) drops its server span too; with no traceparent
+ * at all that runtime would start a root span for every relist.
+ */
+export function unsampledContext(): Context {
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.NONE });
 }

@@ -1,8 +1,9 @@
+import { ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import type { KubeClient, Pod } from '../../shared/src/index.js';
 import { Informer } from '../../shared/src/informer.js';
 import type { Klog } from '../../shared/src/klog.js';
 import type { Rand } from '../../shared/src/random.js';
-import { backgroundPlan, relistTraced, type BackgroundPlan } from './background.js';
+import { backgroundPlan, relistTraced, unsampledContext, type BackgroundPlan } from './background.js';
 import type { KubeletConfig, NodeSpec } from './config.js';
 import { criErrorText, type CriClient } from './cri-client.js';
 import { EventRecorder } from './events.js';
@@ -71,8 +72,8 @@ export class SimNode {
   readonly lease: LeaseController;
   readonly prober: ApiserverProber | undefined;
   private readonly plan: BackgroundPlan;
-  /** The CRI tracing of housekeeping calls: none when background traffic is off. */
-  private readonly bgCri: NodeTracing['cri'];
+  /** The parent of housekeeping CRI calls: none, or an unsampled one when background traffic is off. */
+  private readonly bgCtx: () => Context;
   private readonly pods: Informer<Pod>;
   private readonly timers: NodeJS.Timeout[] = [];
   private runtimeReady = true;
@@ -84,15 +85,16 @@ export class SimNode {
     const api = d.kube.withTracing(d.tracing.http);
     this.plan = backgroundPlan(d.cfg.background, d.probes);
     const plan = this.plan;
-    // Housekeeping still talks to the apiserver and the runtime when it is not traced: the same connection, no spans.
+    // Housekeeping still talks to the apiserver and the runtime when it is not traced: the same connections, no spans.
     const bgApi = plan.traced ? api : d.kube.withTracing(undefined);
-    this.bgCri = plan.traced ? d.tracing.cri : undefined;
+    this.bgCtx = plan.traced ? () => ROOT_CONTEXT : unsampledContext;
     const loops = { ...BACKGROUND_LOOPS, ...d.loops };
     const status = new StatusManager(api, d.wheel, d.log, d.spec.name);
     const pleg = new Pleg({
       cri: d.cri,
       tracing: d.tracing.cri,
       traceRelist: (n) => relistTraced(plan, n),
+      untracedContext: unsampledContext,
       selector: d.sharedRuntime ? { [NODE_LABEL]: d.spec.name } : undefined,
       relistMs: loops.relistMs,
       log: d.log,
@@ -145,7 +147,7 @@ export class SimNode {
     const { cri } = this.d;
     const loops = { ...BACKGROUND_LOOPS, ...this.d.loops };
     try {
-      const v = await cri.runtime<{ runtimeName: string; runtimeVersion: string }>('Version', { version: '0.1.0' }, this.bgCri);
+      const v = await cri.runtime<{ runtimeName: string; runtimeVersion: string }>('Version', { version: '0.1.0' }, this.d.tracing.cri, this.bgCtx());
       this.facts = { ...this.facts, containerRuntimeVersion: `${v.runtimeName}://${v.runtimeVersion.replace(/^v/, '')}` };
     } catch (err) {
       this.d.log.error('kuberuntime_manager.go:292', 'Get runtime version failed', { err: criErrorText(err) });
@@ -195,7 +197,7 @@ export class SimNode {
         status: { conditions: Array<{ type: string; status: boolean }> } | null;
         runtimeHandlers: Array<{ name: string; features: Record<string, boolean> | null }>;
         features: Record<string, boolean> | null;
-      }>('Status', { verbose: false }, this.bgCri);
+      }>('Status', { verbose: false }, this.d.tracing.cri, this.bgCtx());
       const cond = (type: string): boolean => res.status?.conditions.find((c) => c.type === type)?.status === true;
       this.runtimeReady = cond('RuntimeReady') && cond('NetworkReady');
       this.facts = {
@@ -211,7 +213,7 @@ export class SimNode {
 
   private async listImages(): Promise<void> {
     try {
-      const res = await this.d.cri.image<{ images: Array<{ repoTags: string[]; repoDigests: string[]; size: string }> }>('ListImages', { filter: null }, this.bgCri);
+      const res = await this.d.cri.image<{ images: Array<{ repoTags: string[]; repoDigests: string[]; size: string }> }>('ListImages', { filter: null }, this.d.tracing.cri, this.bgCtx());
       this.facts = { ...this.facts, images: nodeImages(res.images) };
     } catch (err) {
       this.d.log.error('image_gc_manager.go:222', 'Failed to update image list', { err: criErrorText(err) });
@@ -219,7 +221,7 @@ export class SimNode {
   }
 
   private async imageFs(): Promise<void> {
-    await this.d.cri.image('ImageFsInfo', {}, this.bgCri).catch((err: unknown) => {
+    await this.d.cri.image('ImageFsInfo', {}, this.d.tracing.cri, this.bgCtx()).catch((err: unknown) => {
       this.d.log.error('eviction_manager.go:290', 'Eviction manager: failed to get summary stats', { err: criErrorText(err) });
     });
   }

@@ -31,6 +31,8 @@ export interface PlegOptions {
   readonly tracing: GrpcClientTracing | undefined;
   /** Whether relist number n (from 0) gets spans, its status reads included; every one when absent. */
   readonly traceRelist?: (n: number) => boolean;
+  /** The parent of an untraced relist's calls (an unsampled one). */
+  readonly untracedContext?: () => Context;
   /** Restricts lists to this node's own sandboxes when several nodes share the runtime. */
   readonly selector: Readonly<Record<string, string>> | undefined;
   readonly relistMs: number;
@@ -96,9 +98,8 @@ export class Pleg {
   }
 
   /** kubeGenericRuntimeManager.GetPodStatus: the pod's sandboxes and containers, newest first. */
-  async podStatus(uid: string, ctx: Context = ROOT_CONTEXT, traced = true): Promise<RuntimePodStatus> {
-    const { cri } = this.o;
-    const t = traced ? this.o.tracing : undefined;
+  async podStatus(uid: string, ctx: Context = ROOT_CONTEXT): Promise<RuntimePodStatus> {
+    const { cri, tracing: t } = this.o;
     const sel = { [LABEL.podUid]: uid };
     const boxes = await cri.runtime<{ items: CriSandbox[] }>('ListPodSandbox', this.filter(sel), t, ctx);
     const sandboxes = [];
@@ -126,16 +127,17 @@ export class Pleg {
 
   private async relist(): Promise<void> {
     const started = Date.now();
-    const { cri } = this.o;
+    const { cri, tracing: t } = this.o;
     const traced = this.o.traceRelist?.(this.attempts++) ?? true;
-    const t = traced ? this.o.tracing : undefined;
+    const ctx = traced ? ROOT_CONTEXT : (this.o.untracedContext?.() ?? ROOT_CONTEXT);
     let curr: Map<string, RelistEntry>;
     try {
-      const boxes = await cri.runtime<{ items: CriSandbox[] }>('ListPodSandbox', this.o.selector ? this.filter() : {}, t);
+      const boxes = await cri.runtime<{ items: CriSandbox[] }>('ListPodSandbox', this.o.selector ? this.filter() : {}, t, ctx);
       const ctrs = await cri.runtime<{ containers: CriContainer[] }>(
         'ListContainers',
         { filter: { id: '', state: null, podSandboxId: '', labelSelector: { ...this.o.selector } } },
         t,
+        ctx,
       );
       curr = relistEntries(boxes.items, ctrs.containers);
     } catch (err) {
@@ -155,7 +157,7 @@ export class Pleg {
         continue;
       }
       try {
-        this.cache.set(uid, await this.podStatus(uid, ROOT_CONTEXT, traced));
+        this.cache.set(uid, await this.podStatus(uid, ctx));
       } catch (err) {
         // Try again on the next relist, as needsReinspection does.
         this.reinspect.add(uid);

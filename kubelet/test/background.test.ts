@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver } from '../../shared/src/index.js';
 import { createCA, issueCert } from '../../shared/src/pki.js';
 import { APISERVER_PROBES, backgroundPlan, relistTraced } from '../src/background.js';
 import { probeOnce } from '../src/prober.js';
@@ -101,12 +102,26 @@ const FAST_PROBES = [
   { path: '/readyz', periodMs: 100 },
 ];
 
+// The runtime exports too: containerd 2.x samples ParentBased(AlwaysOn), so a call without trace context would be a root there.
+const RUNTIME_ENV = {
+  OTEL_BSP_SCHEDULE_DELAY: '50',
+  OTEL_SERVICE_NAME: '',
+  OTEL_RESOURCE_ATTRIBUTES: '',
+  OTEL_SDK_DISABLED: '',
+  OTEL_TRACES_SAMPLER: '',
+  OTEL_EXPORTER_OTLP_ENDPOINT: '',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+  OTEL_EXPORTER_OTLP_PROTOCOL: '',
+};
+
+let receiver: OtlpReceiver;
 let runtime: RuntimeProcess;
 let dir: string;
 let leaseConfig: string;
 
 beforeAll(async () => {
-  runtime = await startRuntime();
+  receiver = await startOtlpReceiver({ host: '127.0.0.1', port: 0 });
+  runtime = await startRuntime(['--otlp-endpoint', receiver.endpoint], RUNTIME_ENV);
   dir = mkdtempSync(join(tmpdir(), 'kubelet-bg-'));
   // Renewals every quarter of the lease: 500 ms instead of 10 s.
   leaseConfig = join(dir, 'kubelet.yaml');
@@ -115,10 +130,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runtime?.stop();
+  await receiver?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function startNode(mode: string, version = '1.35'): Promise<{ k: TestKubelet; probes: ProbeSeen[]; stop(): Promise<void> }> {
+  receiver.clear();
   const door = await startFrontDoor();
   const k = await startTestKubelet(
     runtime,
@@ -191,6 +208,12 @@ describe('--background-traffic low', () => {
     expect(traced).toBeLessThanOrEqual(Math.ceil(relists / 10) + 1);
     // Housekeeping is still traced.
     expect(roots(spans, 'HTTP PUT').some((s) => url(s).includes('/leases/node-1'))).toBe(true);
+    // containerd's server spans hang under the traced relists only.
+    await new Promise((r) => setTimeout(r, 300));
+    const serverLists = receiver.spans().filter((s) => s.name === 'runtime.v1.RuntimeService/ListPodSandbox');
+    const kubeletIds = new Set(spans.map((s) => s.spanContext().spanId));
+    expect(serverLists.length).toBeGreaterThanOrEqual(1);
+    expect(serverLists.filter((s) => !kubeletIds.has(s.parentSpanId)).length).toBeLessThanOrEqual(1);
     const elapsed = Date.now() - started + 1000;
     expect(node.probes.filter((p) => p.path === '/readyz').length).toBeLessThanOrEqual(Math.ceil(elapsed / 1000) + 1);
   });
@@ -208,6 +231,9 @@ describe('--background-traffic off', () => {
     await until(() => (n?.lease.renewals ?? 0) >= 3 && (n?.ctx.pleg.relists ?? 0) >= 10, 15_000, 'renewals and relists');
     expect(node.k.exporter.getFinishedSpans()).toEqual([]);
     expect(node.probes).toEqual([]);
+    // The runtime follows the unsampled parent its calls carry: nothing there either.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.spans().map((s) => s.name)).toEqual([]);
     const leasePuts = node.k.api.requests.filter((r) => r.method === 'PUT' && r.path.includes('/leases/node-1'));
     expect(leasePuts.length).toBeGreaterThanOrEqual(2);
     for (const r of leasePuts) expect(r.headers['traceparent']).toBeUndefined();
