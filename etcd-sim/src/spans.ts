@@ -32,7 +32,8 @@ export const ETCD_PROFILES: Readonly<Record<EtcdVersion, EtcdProfile>> = {
    */
   '3.5.7': {
     version: '3.5.7',
-    otelgrpc: { version: '0.25.0', keys: 'v0.20', messageEvents: 'full', serverErrors: 'any' },
+    // Contrib releases before v0.42 name their tracer's version SemVersion(): "semver:" + Version().
+    otelgrpc: { version: 'semver:0.25.0', keys: 'v0.20', messageEvents: 'full', serverErrors: 'any' },
     samplingRateFlag: false,
   },
   /** otelgrpc v0.46.0: net.sock.peer.* with an int port, no message events, Error only for server faults. */

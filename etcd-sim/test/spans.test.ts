@@ -6,7 +6,7 @@ import { DEFAULT_ETCD_VERSION, ETCD_OTELGRPC, ETCD_PROFILES, ETCD_VERSIONS, etcd
 describe('etcd tracing as data, per release', () => {
   it.each([
     // 3.5.7's server/go.mod: otelgrpc v0.25.0 interceptors.
-    ['3.5.7', { version: '0.25.0', keys: 'v0.20', messageEvents: 'full', serverErrors: 'any' }, false],
+    ['3.5.7', { version: 'semver:0.25.0', keys: 'v0.20', messageEvents: 'full', serverErrors: 'any' }, false],
     // 3.5.21: otelgrpc v0.46.0 interceptors; the sampling-rate flag came in 3.5.11.
     ['3.5.21', { version: '0.46.0', keys: 'v0.42', messageEvents: 'none', serverErrors: 'server-fault' }, true],
   ] as const)('%s links otelgrpc %o; sampling-rate flag %s', (version, otelgrpc, flag) => {

@@ -98,7 +98,7 @@ describe('etcd 3.5.7 server spans', () => {
       ]);
       for (const e of s.events) expect(e.attributes['message.uncompressed_size']).toBeGreaterThan(0);
       expect(s.resource).toEqual({ 'service.name': 'etcd' });
-      expect(s.scope).toEqual({ name: OTELGRPC_SCOPE, version: '0.25.0' });
+      expect(s.scope).toEqual({ name: OTELGRPC_SCOPE, version: 'semver:0.25.0' });
     }
     // ParentBased(NeverSample): the unparented Put made nothing.
     expect(receiver.spans().filter((s) => s.traceId !== caller.traceId)).toEqual([]);

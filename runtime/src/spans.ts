@@ -53,7 +53,8 @@ export const CONTAINERD_PROFILES: Readonly<Record<ContainerdVersion, ContainerdP
     version: '1.7.1',
     runtimeVersion: 'v1.7.1',
     revision: '1677a17964311325ed1c31e2c0a3589ce6d5c30d',
-    otelgrpc: { version: '0.40.0', keys: 'v0.42', messageEvents: 'type-id', serverErrors: 'any' },
+    // Contrib releases before v0.42 name their tracer's version SemVersion(): "semver:" + Version().
+    otelgrpc: { version: 'semver:0.40.0', keys: 'v0.42', messageEvents: 'type-id', serverErrors: 'any' },
     tracingConfig: 'toml',
     internalSpanMethods: new Set(['PullImage', 'ListImages', 'ImageStatus', 'RemoveImage', 'ImageFsInfo']),
     serverSpanAnnotations: false,

@@ -16,7 +16,7 @@ import { callError, containerConfig, criClient, eventually, sandboxConfig, type 
 
 const UID = '7d1c2b3a-1111-4222-8333-444455556666';
 const RESOURCE = { 'host.name': hostname(), 'service.name': 'containerd-k3d' };
-const SCOPE = { name: OTELGRPC_SCOPE, version: '0.40.0' };
+const SCOPE = { name: OTELGRPC_SCOPE, version: 'semver:0.40.0' };
 
 let dir: string;
 let receiver: OtlpReceiver;

@@ -22,7 +22,7 @@ import { envTracingSetup, httpEndpointHost, tomlTracingSetup, tracingSetup } fro
 describe('containerd release profiles', () => {
   it.each([
     // v1.7.1 go.mod: otelgrpc v0.40.0 as interceptors (services/server/server.go).
-    ['1.7.1', { version: '0.40.0', keys: 'v0.42', messageEvents: 'type-id', serverErrors: 'any' }],
+    ['1.7.1', { version: 'semver:0.40.0', keys: 'v0.42', messageEvents: 'type-id', serverErrors: 'any' }],
     // v2.1.4: otelgrpc v0.60.0 as a stats handler without options.
     ['2.1.4', { version: '0.60.0', keys: 'v0.42', messageEvents: 'none', serverErrors: 'server-fault' }],
   ] as const)('%s serves CRI through otelgrpc %o', (v, otelgrpc) => {
