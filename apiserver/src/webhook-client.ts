@@ -74,6 +74,8 @@ export class WebhookClient {
       rt.ctx,
     );
     const headers: Record<string, string> = {
+      // Go sends the URL's host (the service name and port), not the mapped address we dial.
+      host: /^[a-z]+:\/\/([^/?#]*)/i.exec(t.goUrl)?.[1] ?? t.servername,
       'content-type': 'application/json',
       accept: 'application/json, */*',
       'user-agent': userAgent,

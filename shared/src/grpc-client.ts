@@ -4,6 +4,7 @@ import { injectIntoMetadata } from './propagation.js';
 import { grpcErrorOf } from './grpc-errors.js';
 import {
   grpcMessageEvent,
+  messageEventsOnError,
   grpcSpanStart,
   grpcSpanStatus,
   grpcStatusAttributes,
@@ -53,6 +54,10 @@ export function tracedCall<Req, Res>(
     client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, md, options, (err, res) => {
       if (err) {
         const { code, message } = grpcErrorOf(err);
+        if (messageEventsOnError(t.profile)) {
+          const ev = grpcMessageEvent(t.profile, 'RECEIVED', 1, 0);
+          if (ev) span.addEvent('message', ev);
+        }
         span.setAttributes(grpcStatusAttributes(t.profile, code));
         span.setStatus(grpcSpanStatus(t.profile, SpanKind.CLIENT, code, message));
         span.end();

@@ -16,6 +16,8 @@ import {
 import { extractFromMetadata } from './propagation.js';
 import {
   grpcMessageEvent,
+  messageEventsOnError,
+  statusProtoSize,
   grpcSpanStart,
   grpcSpanStatus,
   grpcStatusAttributes,
@@ -96,6 +98,10 @@ export function tracedUnary<Req, Res>(
         },
         (err: unknown) => {
           const st = toGrpcStatus(err);
+          if (messageEventsOnError(t.profile)) {
+            const ev = grpcMessageEvent(t.profile, 'SENT', 1, statusProtoSize(st.code, st.details ?? ''));
+            if (ev) span.addEvent('message', ev);
+          }
           callback(st);
           endServerSpan(t, span, st.code, st.details);
         },

@@ -117,6 +117,7 @@ export class KubeClient {
     url: URL,
     ctx: Context | undefined,
     t: HttpClientTracing | undefined,
+    payload?: string,
   ): { span: Span | undefined; headers: Record<string, string> } {
     const headers: Record<string, string> = {};
     if (!t) {
@@ -126,7 +127,16 @@ export class KubeClient {
     const parent = ctx ?? ROOT_CONTEXT;
     const span = t.tracer.startSpan(
       httpClientSpanName(t.profile, method),
-      { kind: SpanKind.CLIENT, attributes: httpClientStartAttributes(t.profile, { method, url, protocolVersion: '2' }) },
+      {
+        kind: SpanKind.CLIENT,
+        attributes: httpClientStartAttributes(t.profile, {
+          method,
+          url,
+          protocolVersion: '2',
+          userAgent: this.opts.userAgent,
+          ...(payload !== undefined ? { requestContentLength: Buffer.byteLength(payload) } : {}),
+        }),
+      },
       parent,
     );
     injectIntoHeaders(trace.setSpan(parent, span), headers);
@@ -136,13 +146,18 @@ export class KubeClient {
   private endSpan(t: HttpClientTracing | undefined, span: Span | undefined, statusCode: number | undefined, error?: string): void {
     if (!span || !t) return;
     if (statusCode !== undefined) span.setAttributes(httpClientEndAttributes(t.profile, statusCode));
+    // v0.35's transport calls span.RecordError on a failed round trip; v0.61 sets error.type.
+    else if (t.profile.keys === 'v0.35') span.addEvent('exception', { 'exception.type': '*url.Error', 'exception.message': error ?? 'transport' });
     else span.setAttribute('error.type', error ?? 'transport');
     span.setStatus(httpClientStatus(t.profile, statusCode, error));
     span.end();
   }
 
-  private open(method: string, url: URL, o: RequestOptions, extra: Record<string, string>): http2.ClientHttp2Stream {
-    const payload = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+  private static payload(o: RequestOptions): string | undefined {
+    return o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+  }
+
+  private open(method: string, url: URL, o: RequestOptions, extra: Record<string, string>, payload: string | undefined): http2.ClientHttp2Stream {
     const req = this.connect().request(
       {
         ':method': method,
@@ -166,11 +181,12 @@ export class KubeClient {
   request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     const url = this.url(path, o.query);
     const t = o.tracing ?? this.opts.tracing;
-    const { span, headers } = this.startSpan(method, url, o.ctx, t);
+    const payload = KubeClient.payload(o);
+    const { span, headers } = this.startSpan(method, url, o.ctx, t, payload);
     return new Promise<T>((resolve, reject) => {
       let req: http2.ClientHttp2Stream;
       try {
-        req = this.open(method, url, o, headers);
+        req = this.open(method, url, o, headers, payload);
       } catch (err) {
         this.endSpan(t, span, undefined, String(err));
         reject(err);
@@ -231,7 +247,7 @@ export class KubeClient {
     let stopped = false;
     const done = new Promise<void>((resolve, reject) => {
       try {
-        req = this.open('GET', url, o, headers);
+        req = this.open('GET', url, o, headers, undefined);
       } catch (err) {
         this.endSpan(t, span, undefined, String(err));
         reject(err);

@@ -143,6 +143,22 @@ export function grpcSpanStatus(
 }
 
 /**
+ * Interceptor releases (≤ v0.45) record a message event whatever the outcome:
+ * the client a RECEIVED for the empty reply after a failed call, the server a
+ * SENT carrying the status proto. The stats handler sees no payload then.
+ */
+export function messageEventsOnError(profile: OtelGrpcProfile): boolean {
+  return profile.messageEvents === 'full' || profile.messageEvents === 'type-id';
+}
+
+/** Serialized size of google.rpc.Status{code, message}, what the server interceptor's SENT event measures on an error. */
+export function statusProtoSize(code: number, message: string): number {
+  const varintLen = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+  const len = Buffer.byteLength(message);
+  return (code !== 0 ? 1 + varintLen(code) : 0) + (len > 0 ? 1 + varintLen(len) + len : 0);
+}
+
+/**
  * The `message` event for one message, or undefined when this otelgrpc
  * release (as wired by the component) records none.
  */

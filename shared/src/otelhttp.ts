@@ -43,13 +43,15 @@ function isIpLiteral(host: string): boolean {
 /** Attributes otelhttp's handler sets when the request arrives, in its order. */
 export function httpServerStartAttributes(profile: OtelHttpProfile, r: HttpServerRequestInfo): Attributes {
   if (profile.keys === 'v0.35') {
-    // semconv v1.12: NetAttributesFromHTTPRequest("tcp", r), then HTTPServerAttributesFromHTTPRequest.
+    // semconv v1.12: NetAttributesFromHTTPRequest("tcp", r), then
+    // HTTPServerAttributesFromHTTPRequest: target, server name, client IP,
+    // then the common attributes (user agent, content length, scheme, host,
+    // flavor, method), in Go's append order.
     const a: Attributes = { 'net.transport': 'ip_tcp' };
     if (r.peerAddress) a['net.peer.ip'] = r.peerAddress;
     if (r.peerPort !== undefined) a['net.peer.port'] = r.peerPort;
     if (r.host) a[isIpLiteral(r.host) ? 'net.host.ip' : 'net.host.name'] = r.host;
     if (r.port !== undefined) a['net.host.port'] = r.port;
-    a['http.method'] = r.method;
     a['http.target'] = r.target ?? r.path;
     if (r.serverName) a['http.server_name'] = r.serverName;
     if (r.forwardedFor) a['http.client_ip'] = r.forwardedFor;
@@ -58,6 +60,7 @@ export function httpServerStartAttributes(profile: OtelHttpProfile, r: HttpServe
     a['http.scheme'] = r.scheme;
     a['http.host'] = r.port !== undefined ? `${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}` : r.host;
     a['http.flavor'] = r.protocolVersion;
+    a['http.method'] = r.method;
     return a;
   }
   const a: Attributes = { 'server.address': r.host };
@@ -113,27 +116,27 @@ export function httpClientStartAttributes(
     /**
      * v0.35: whether Go's request.TLS is set, which decides `http.scheme`.
      * Go's client never sets it on an outgoing request, so a real Go client
-     * reports "http" even for https; pass false to say so. Defaults to the
-     * URL's scheme.
+     * reports "http" even for https: the default.
      */
     requestTls?: boolean;
   },
 ): Attributes {
   const port = r.url.port !== '' ? Number(r.url.port) : r.url.protocol === 'https:' ? 443 : 80;
   if (profile.keys === 'v0.35') {
-    // semconv v1.12 HTTPClientAttributesFromHTTPRequest: the URL without credentials.
+    // semconv v1.12 HTTPClientAttributesFromHTTPRequest, in Go's append order:
+    // the URL without credentials, user agent, content length, then scheme
+    // (request.TLS), host, flavor (the request's Proto: http.NewRequest makes
+    // every outgoing request HTTP/1.1, whatever the transport speaks), method.
     const url = new URL(r.url.toString());
     url.username = '';
     url.password = '';
-    const a: Attributes = {
-      'http.method': r.method.toUpperCase(),
-      'http.url': url.toString(),
-      'http.scheme': (r.requestTls ?? r.url.protocol === 'https:') ? 'https' : 'http',
-      'http.host': r.url.host,
-      'http.flavor': r.protocolVersion,
-    };
+    const a: Attributes = { 'http.url': url.toString() };
     if (r.userAgent) a['http.user_agent'] = r.userAgent;
     if (r.requestContentLength !== undefined && r.requestContentLength > 0) a['http.request_content_length'] = r.requestContentLength;
+    a['http.scheme'] = r.requestTls === true ? 'https' : 'http';
+    a['http.host'] = r.url.host;
+    a['http.flavor'] = '1.1';
+    a['http.method'] = r.method.toUpperCase();
     return a;
   }
   return {

@@ -1,3 +1,4 @@
+import { messageEventsOnError, statusProtoSize } from '../src/otelgrpc.js';
 import { describe, expect, it } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { status } from '@grpc/grpc-js';
@@ -107,4 +108,24 @@ describe('grpcMessageEvent', () => {
     [V060S, { 'message.type': 'SENT', 'message.id': 1, 'message.compressed_size': 42, 'message.uncompressed_size': 42 }],
     [V065, { 'rpc.message.type': 'SENT', 'rpc.message.id': 1, 'rpc.message.compressed_size': 42, 'rpc.message.uncompressed_size': 42 }],
   ])('%o', (profile, want) => expect(grpcMessageEvent(profile, 'SENT', 1, 42)).toEqual(want));
+});
+
+describe('message events on a failed call', () => {
+  it.each([
+    ['full', true],
+    ['type-id', true],
+    ['stats', false],
+    ['none', false],
+  ] as const)('%s records them: %s', (messageEvents, want) => {
+    expect(messageEventsOnError({ version: 'x', keys: 'v0.20', messageEvents, serverErrors: 'any' })).toBe(want);
+  });
+
+  it.each([
+    [0, '', 0],
+    [5, 'not found', 13],
+    [9, 'x'.repeat(200), 205],
+    [16, 'unauthenticated', 19],
+  ])('google.rpc.Status{code %i, message of %#} is %i bytes', (code, message, size) => {
+    expect(statusProtoSize(code, message)).toBe(size);
+  });
 });

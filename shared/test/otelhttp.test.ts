@@ -37,7 +37,6 @@ describe('otelhttp server attributes by generation', () => {
         'net.peer.port': 51712,
         'net.host.ip': '127.0.0.1',
         'net.host.port': 6443,
-        'http.method': 'POST',
         'http.target': '/api/v1/namespaces/default/pods?fieldManager=kubectl-run',
         'http.server_name': 'KubernetesAPI',
         'http.user_agent': req.userAgent,
@@ -45,6 +44,7 @@ describe('otelhttp server attributes by generation', () => {
         'http.scheme': 'https',
         'http.host': '127.0.0.1:6443',
         'http.flavor': '2',
+        'http.method': 'POST',
       },
     ],
     [
@@ -97,18 +97,19 @@ describe('otelhttp server attributes by generation', () => {
 
 describe('otelhttp client attributes by generation', () => {
   const url = new URL('https://user:pw@webhook.default.svc:443/mutate-v1-pod?timeout=10s');
-  it('v0.35 keys, URL without credentials', () => {
-    expect(
-      httpClientStartAttributes(V035, { method: 'post', url, protocolVersion: '1.1', userAgent: 'kube-apiserver-admission', requestContentLength: 900 }),
-    ).toEqual({
-      'http.method': 'POST',
+  it('v0.35 keys in Go\'s order, URL without credentials, scheme from request.TLS, flavor from the request\'s Proto', () => {
+    const got = httpClientStartAttributes(V035, { method: 'post', url, protocolVersion: '2', userAgent: 'kube-apiserver-admission', requestContentLength: 900 });
+    const want = {
       'http.url': 'https://webhook.default.svc/mutate-v1-pod?timeout=10s',
-      'http.scheme': 'https',
-      'http.host': 'webhook.default.svc',
-      'http.flavor': '1.1',
       'http.user_agent': 'kube-apiserver-admission',
       'http.request_content_length': 900,
-    });
+      'http.scheme': 'http',
+      'http.host': 'webhook.default.svc',
+      'http.flavor': '1.1',
+      'http.method': 'POST',
+    };
+    expect(got).toEqual(want);
+    expect(Object.keys(got)).toEqual(Object.keys(want));
   });
   it.each([
     [false, 'http'],
