@@ -164,7 +164,8 @@ export class KubeClient {
         ':path': url.pathname + url.search,
         'user-agent': this.opts.userAgent,
         accept: o.accept ?? 'application/json, */*',
-        ...(payload !== undefined ? { 'content-type': o.contentType ?? 'application/json' } : {}),
+        // Go's http2 transport sends content-length for a body of known size, as client-go's are.
+        ...(payload !== undefined ? { 'content-type': o.contentType ?? 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
         ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}),
         ...extra,
         ...o.headers,

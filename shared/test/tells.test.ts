@@ -725,3 +725,30 @@ describe('backgroundTells (tell 13)', () => {
 // The fixtures are typed loosely for mutation; findTells takes the receiver's read-only span type.
 const _typecheck: readonly TellSpan[] = [] as Span[];
 void _typecheck;
+
+describe('tell 10: the Get span of a cached read', () => {
+  const get = (events: string[]): TellSpan => ({
+    traceId: 'a'.repeat(32),
+    spanId: 'b'.repeat(16),
+    parentSpanId: 'c'.repeat(16),
+    name: 'Get',
+    kind: I,
+    startTimeUnixNano: at(0),
+    endTimeUnixNano: at(1),
+    attributes: { 'audit-id': '3b1f1e6e-0d6c-4b7a-9d1e-2f6a1c0b9e11' },
+    events: events.map((name, i) => ({ name, timeUnixNano: at(0.1 * (i + 1)), attributes: {} })),
+    links: [],
+    status: { code: 0, message: '' },
+    resource: RES.apiserver,
+    scope: { name: CB, version: '' },
+  });
+  const cached = ['About to Get from storage', 'watchCache locked acquired', 'watchCache fresh enough', 'About to write a response', 'Writing http response done'];
+  const tell10 = (vs: Violation[]): string[] => vs.filter((v) => v.tell === 10).map((v) => v.message);
+
+  it('1.27: the watch cache adds its events to the Get span itself (no cacher.Get span before 1.33)', () => {
+    expect(tell10(findTells([get(cached)], { profile: '1.27', mode: 'faithful' }))).toEqual([]);
+  });
+  it('1.35: they belong to cacher.Get, so on Get they are a tell', () => {
+    expect(tell10(findTells([get(cached)], { profile: '1.35', mode: 'faithful' }))).toEqual(['"watchCache locked acquired" is not an event of Get']);
+  });
+});

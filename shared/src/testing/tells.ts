@@ -814,10 +814,27 @@ const HANDLER_EVENTS: Record<string, Vocabulary> = {
 /** Index of an event in its vocabulary, or -1. */
 const rank = (v: Vocabulary, name: string): number => v.findIndex((alts) => alts.includes(name));
 
+/**
+ * Before 1.33 a cached Get has no cacher.Get span: the watch cache's
+ * waitUntilFreshAndBlock adds its two events to the current span, the Get.
+ */
+const GET_BEFORE_133: Vocabulary = [
+  ['About to process Get options'],
+  ['About to Get from storage'],
+  ['watchCache locked acquired'],
+  ['watchCache fresh enough'],
+  ['About to write a response'],
+  ['Writing http response done'],
+];
+
+function handlerVocabulary(name: string, profile: TellOptions['profile']): Vocabulary | undefined {
+  return name === 'Get' && profile === '1.27' ? GET_BEFORE_133 : HANDLER_EVENTS[name];
+}
+
 function tell10Events(c: Ctx): void {
   for (const s of c.spans) {
     if (c.role(s) !== 'apiserver-internal') continue;
-    const vocab = HANDLER_EVENTS[s.name];
+    const vocab = handlerVocabulary(s.name, c.opts.profile);
     if (!vocab) continue;
     let last = -1;
     for (const e of s.events) {
