@@ -81,6 +81,15 @@ export function parseFeatureGates(profile: ApiserverProfile, values: readonly st
           explicit.set(k, v);
           continue;
         }
+        // kube-apiserver registers every gate of pkg/features, so kind-style
+        // cluster-wide gates (APIServerTracing and KubeletTracing together)
+        // reach it; KubeletTracing has the same stages and does nothing here.
+        if (k === 'KubeletTracing') {
+          if (spec.lockToDefault && v !== spec.default) throw new Error(`cannot set feature gate ${k} to ${v}, feature is locked to ${spec.default}`);
+          const w = gateWarning(k, spec, v);
+          if (w) warnings.push(w);
+          continue;
+        }
         if (k !== 'APIServerTracing') throw new Error(`unrecognized feature gate: ${k}`);
         if (spec.lockToDefault && v !== spec.default) throw new Error(`cannot set feature gate ${k} to ${v}, feature is locked to ${spec.default}`);
         explicit.set(k, v);

@@ -159,12 +159,17 @@ describe('--kube-version and --feature-gates', () => {
     // 1.35: the gate is GA and locked; the registry returns bare messages.
     [['--feature-gates=APIServerTracing=false'], /^cannot set feature gate APIServerTracing to false, feature is locked to true$/],
     [['--feature-gates=Foo=true'], /^unrecognized feature gate: Foo$/],
+    [['--feature-gates=APIServerTracing=true,KubeletTracing=false'], /^cannot set feature gate KubeletTracing to false, feature is locked to true$/],
     [['--feature-gates=wardle:Foo=true'], /^component not registered: wardle$/],
     // Validate checks the file exists before ApplyTo looks at the gate.
     [['--kube-version=1.27', '--feature-gates=APIServerTracing=false', '--tracing-config-file=/does/not/exist'], /^tracing-config-file \/does\/not\/exist does not exist$/],
     [['--tracing-config-file=/does/not/exist'], /^tracing-config-file \/does\/not\/exist does not exist$/],
   ] as const)('%j fails: %s', (argv, message) => {
     expect(() => parseApiserverConfig(argv)).toThrow(message);
+  });
+
+  it.each([['1.27'], ['1.35']])('%s takes kind-style cluster-wide gates, KubeletTracing included', (v) => {
+    expect(() => parseApiserverConfig([`--kube-version=${v}`, '--feature-gates=APIServerTracing=true,KubeletTracing=true'])).not.toThrow();
   });
 
   it('1.27 with APIServerTracing off refuses a tracing config file, as ApplyTo does', () => {
