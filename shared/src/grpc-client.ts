@@ -1,5 +1,6 @@
 import { ROOT_CONTEXT, SpanKind, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { Metadata, status as GrpcStatus, type CallOptions, type Client, type MethodDefinition } from '@grpc/grpc-js';
+import { wireSize } from './proto.js';
 import { injectIntoMetadata } from './propagation.js';
 import { grpcErrorOf } from './grpc-errors.js';
 import {
@@ -47,7 +48,7 @@ export function tracedCall<Req, Res>(
   injectIntoMetadata(trace.setSpan(ctx, span), md);
   const events = t.profile.messageEvents !== 'none';
   if (events) {
-    const ev = grpcMessageEvent(t.profile, 'SENT', 1, def.requestSerialize(req).length);
+    const ev = grpcMessageEvent(t.profile, 'SENT', 1, wireSize(def.requestSerialize, req));
     if (ev) span.addEvent('message', ev);
   }
   return new Promise((resolve, reject) => {
@@ -65,7 +66,7 @@ export function tracedCall<Req, Res>(
         return;
       }
       if (events) {
-        const ev = grpcMessageEvent(t.profile, 'RECEIVED', 1, def.responseSerialize(res as Res).length);
+        const ev = grpcMessageEvent(t.profile, 'RECEIVED', 1, wireSize(def.responseSerialize, res as Res));
         if (ev) span.addEvent('message', ev);
       }
       span.setAttributes(grpcStatusAttributes(t.profile, GrpcStatus.OK));

@@ -1,3 +1,4 @@
+import { wireSize } from './proto.js';
 import {
   SpanKind,
   trace,
@@ -59,13 +60,7 @@ function endServerSpan(t: GrpcServerTracing, span: Span, code: number, message: 
   span.end();
 }
 
-function sizeOf<T>(serialize: (v: T) => Buffer, value: T): number {
-  try {
-    return serialize(value).length;
-  } catch {
-    return 0;
-  }
-}
+const sizeOf = wireSize;
 
 /**
  * A grpc-js unary handler from a promise-returning one, wrapped the way

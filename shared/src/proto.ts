@@ -61,3 +61,30 @@ export function lookupService(pkg: grpc.GrpcObject, dotted: string): grpc.Servic
   }
   return node as grpc.ServiceClientConstructor;
 }
+
+/**
+ * A decoded message as proto3 puts it on the wire: the loader's `defaults`
+ * option fills in every zero value, which proto3 never encodes, so sizes
+ * measured from the decoded object would run larger than Go's.
+ */
+export function withoutDefaults(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Buffer.isBuffer(value)) return value;
+  if (Array.isArray(value)) return value.map(withoutDefaults);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null || v === undefined || v === 0 || v === '0' || v === '' || v === false) continue;
+    if ((Buffer.isBuffer(v) || Array.isArray(v)) && v.length === 0) continue;
+    out[k] = withoutDefaults(v);
+  }
+  return out;
+}
+
+/** The encoded size of a message, as otelgrpc measures it for `message.uncompressed_size`. */
+export function wireSize<T>(serialize: (v: T) => Buffer, value: T): number {
+  try {
+    return serialize(withoutDefaults(value) as T).length;
+  } catch {
+    return 0;
+  }
+}
