@@ -133,7 +133,13 @@ export const main: CommandMain = async (argv) => {
   process.on('SIGTERM', () => void stop(0));
 
   // Spans leave a real component up to 5 s after they end; a second keeps the demo lively.
-  const env = { OTEL_BSP_SCHEDULE_DELAY: process.env['OTEL_BSP_SCHEDULE_DELAY'] ?? '1000' };
+  // Every process records what it exported in the run's manifest, which `verify` reads back.
+  const sentFile = process.env['K8S_TRACE_SIM_SENT_FILE'] ?? join(dataDir, 'sent.jsonl');
+  writeFileSync(sentFile, '');
+  const env = {
+    OTEL_BSP_SCHEDULE_DELAY: process.env['OTEL_BSP_SCHEDULE_DELAY'] ?? '1000',
+    K8S_TRACE_SIM_SENT_FILE: sentFile,
+  };
   try {
     for (const stage of [1, 2, 3] as const) {
       if (stage === 3) await registerWebhook(admin, files.ca.cert);
