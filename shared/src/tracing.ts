@@ -18,6 +18,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resolveOtlpEndpoint, resourceAttributesFromEnv } from './resource-env.js';
 import { preciseTracer } from './precise-clock.js';
+import { recordingExporter, SENT_FILE_ENV } from './manifest.js';
 
 export interface TracingOptions {
   /** Exactly the resource the imitated component reports; nothing from the Node SDK is added. */
@@ -140,6 +141,9 @@ export function startTracing(opts: TracingOptions): Tracing {
       endpoint = resolveOtlpEndpoint(opts.endpoint, env);
       exporter = new OTLPTraceExporter({ url: endpoint });
     }
+    // `verify` compares a backend with what was really exported, so each export is recorded.
+    const sentFile = env[SENT_FILE_ENV];
+    if (sentFile !== undefined && sentFile.trim() !== '') exporter = recordingExporter(exporter, sentFile);
     processors.push(
       opts.processor === 'simple' ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
     );
