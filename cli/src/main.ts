@@ -40,6 +40,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'an OTLP/gRPC trace receiver that keeps spans in memory and can write OTLP/JSON lines',
     load: async () => (await import('./collector.js')).main,
   },
+  verify: {
+    summary: 'check that a trace backend holds every span a run sent (the run\'s sent.jsonl manifest)',
+    load: async () => (await import('./verify.js')).main,
+  },
 };
 
 function usage(): string {
