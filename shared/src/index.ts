@@ -24,7 +24,9 @@ export type { FlagSpec, FlagSpecs, FlagType, ParsedFlags } from './flags.js';
 export { onShutdown, SUPERVISOR_PID_ENV } from './lifecycle.js';
 export type { CommandMain } from './lifecycle.js';
 export { startOtlpReceiver, invalidSpanReason } from './otlp-receiver.js';
-export type { OtlpReceiver, OtlpReceiverOptions, ReceivedSpan, ReceiverStats } from './otlp-receiver.js';
+export type { OtlpReceiver, OtlpReceiverOptions, ReceivedSpan, ReceivedOperation, ReceiverStats } from './otlp-receiver.js';
+export { startQueryServer } from './query-server.js';
+export type { QueryServer, QueryServerOptions } from './query-server.js';
 export { tracesDataToJson, attributesToJs, anyValueToJs } from './otlp-json.js';
 export type { AttrValue } from './otlp-json.js';
 // pki.ts (createCA, issueCert) is imported by path: its X.509 libraries cost

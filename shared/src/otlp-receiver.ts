@@ -44,6 +44,13 @@ export interface OtlpReceiverOptions {
   tracesFile?: string;
 }
 
+/** One OTLP operation name seen for a service, as Jaeger's store indexes them. */
+export interface ReceivedOperation {
+  readonly name: string;
+  /** OTLP SpanKind, 0 when unspecified. */
+  readonly kind: number;
+}
+
 export interface ReceiverStats {
   exportRequests: number;
   spansAccepted: number;
@@ -57,7 +64,18 @@ export interface OtlpReceiver {
   readonly port: number;
   spans(): ReceivedSpan[];
   trace(traceId: string): ReceivedSpan[];
+  /** Trace ids in the order their first span arrived (oldest first). */
   traceIds(): string[];
+  /**
+   * The trace as it arrived, in OTLP/JSON: one `ResourceSpans` JSON text per export request and
+   * resource (as Jaeger's memory store keeps a trace), with attribute types, dropped counts,
+   * trace states and scope attributes exactly as sent. Empty for an unknown trace.
+   */
+  otlpResourceSpans(traceId: string): string[];
+  /** Every `service.name` a span arrived from, sorted; like Jaeger's, kept after its traces are evicted. */
+  services(): string[];
+  /** The span names and kinds seen for a service, sorted by name then kind. */
+  operations(service: string): ReceivedOperation[];
   stats(): Readonly<ReceiverStats>;
   /** Called after every accepted batch with the spans it added. */
   onSpans(listener: (spans: readonly ReceivedSpan[]) => void): () => void;
@@ -118,11 +136,66 @@ function flatten(rs: RawResourceSpans, receivedAt: number, accept: (s: RawSpan) 
   return out;
 }
 
+/** One export request's spans of one trace from one resource, as OTLP/JSON texts. */
+interface OtlpChunk {
+  readonly resource: string;
+  readonly schemaUrl: string | undefined;
+  readonly scopes: Array<{ readonly scope: string; readonly schemaUrl: string | undefined; readonly spans: string[] }>;
+}
+
+function chunkJson(c: OtlpChunk): string {
+  const scopes = c.scopes.map(
+    (ss) => `{"scope":${ss.scope},"spans":[${ss.spans.join(',')}]${ss.schemaUrl ? `,"schemaUrl":${JSON.stringify(ss.schemaUrl)}` : ''}}`,
+  );
+  return `{"resource":${c.resource},"scopeSpans":[${scopes.join(',')}]${c.schemaUrl ? `,"schemaUrl":${JSON.stringify(c.schemaUrl)}` : ''}}`;
+}
+
+interface JsonResourceSpans {
+  resource: unknown;
+  schemaUrl?: string;
+  scopeSpans: Array<{ scope: unknown; schemaUrl?: string; spans: Array<{ traceId: string }> }>;
+}
+
+/**
+ * Splits one export request, already in OTLP/JSON, by trace: each trace gets one chunk per
+ * resource, holding that resource's scopes with the trace's spans (Jaeger's memory store
+ * reshuffles a batch the same way). The texts are kept rather than objects: a string costs a
+ * byte a character, an object graph several times that.
+ */
+export function splitByTrace(data: { resourceSpans: JsonResourceSpans[] }): Map<string, OtlpChunk[]> {
+  const out = new Map<string, OtlpChunk[]>();
+  for (const rs of data.resourceSpans) {
+    const resource = JSON.stringify(rs.resource);
+    const perTrace = new Map<string, OtlpChunk>();
+    for (const ss of rs.scopeSpans) {
+      const scope = JSON.stringify(ss.scope);
+      const perTraceScope = new Map<string, string[]>();
+      for (const span of ss.spans) {
+        let chunk = perTrace.get(span.traceId);
+        if (!chunk) perTrace.set(span.traceId, (chunk = { resource, schemaUrl: rs.schemaUrl, scopes: [] }));
+        let spans = perTraceScope.get(span.traceId);
+        if (!spans) {
+          perTraceScope.set(span.traceId, (spans = []));
+          chunk.scopes.push({ scope, schemaUrl: ss.schemaUrl, spans });
+        }
+        spans.push(JSON.stringify(span));
+      }
+    }
+    for (const [traceId, chunk] of perTrace) {
+      let list = out.get(traceId);
+      if (!list) out.set(traceId, (list = []));
+      list.push(chunk);
+    }
+  }
+  return out;
+}
+
 /** Starts an OTLP/gRPC TraceService on host:port. */
 export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const host = opts.host ?? '127.0.0.1';
   const maxSpans = opts.maxSpans ?? 200_000;
-  const byTrace = new Map<string, ReceivedSpan[]>();
+  const byTrace = new Map<string, { spans: ReceivedSpan[]; chunks: OtlpChunk[] }>();
+  const operations = new Map<string, Map<string, ReceivedOperation>>();
   let held = 0;
   const stats: ReceiverStats = { exportRequests: 0, spansAccepted: 0, spansRejected: 0, spansEvicted: 0 };
   const listeners = new Set<(spans: readonly ReceivedSpan[]) => void>();
@@ -132,19 +205,29 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise
     file = createWriteStream(opts.tracesFile, { flags: 'a' });
   }
 
-  const store = (spans: ReceivedSpan[]): void => {
+  const entry = (traceId: string): { spans: ReceivedSpan[]; chunks: OtlpChunk[] } => {
+    let e = byTrace.get(traceId);
+    if (!e) byTrace.set(traceId, (e = { spans: [], chunks: [] }));
+    return e;
+  };
+  const store = (spans: ReceivedSpan[], chunks: Map<string, OtlpChunk[]>): void => {
     for (const s of spans) {
-      let list = byTrace.get(s.traceId);
-      if (!list) byTrace.set(s.traceId, (list = []));
-      list.push(s);
+      entry(s.traceId).spans.push(s);
+      // Jaeger indexes only spans whose resource names a service (a string service.name).
+      const service = s.resource['service.name'];
+      if (typeof service !== 'string' || service === '') continue;
+      let ops = operations.get(service);
+      if (!ops) operations.set(service, (ops = new Map()));
+      ops.set(`${s.name}\u0000${s.kind}`, { name: s.name, kind: s.kind });
     }
+    for (const [traceId, list] of chunks) entry(traceId).chunks.push(...list);
     held += spans.length;
     // Whole traces go, oldest first (Map keeps insertion order), like Jaeger's memory store.
-    for (const [id, list] of byTrace) {
+    for (const [id, e] of byTrace) {
       if (held <= maxSpans) break;
       byTrace.delete(id);
-      held -= list.length;
-      stats.spansEvicted += list.length;
+      held -= e.spans.length;
+      stats.spansEvicted += e.spans.length;
     }
   };
 
@@ -167,18 +250,19 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise
           return !why;
         };
         accepted.push(...flatten(rs, now, keep));
-        if (file) {
-          acceptedRaw.push({
-            ...rs,
-            scopeSpans: (rs.scopeSpans ?? []).map((ss) => ({ ...ss, spans: (ss.spans ?? []).filter((s) => !invalidSpanReason(s)) })),
-          });
-        }
+        acceptedRaw.push({
+          ...rs,
+          scopeSpans: (rs.scopeSpans ?? []).map((ss) => ({ ...ss, spans: (ss.spans ?? []).filter((s) => !invalidSpanReason(s)) })),
+        });
       }
       const rejected = [...reasons.values()].reduce((a, b) => a + b, 0);
       stats.spansAccepted += accepted.length;
       stats.spansRejected += rejected;
-      store(accepted);
-      if (file && accepted.length > 0) file.write(JSON.stringify(tracesDataToJson(acceptedRaw)) + '\n');
+      if (accepted.length > 0) {
+        const json = tracesDataToJson(acceptedRaw) as unknown as { resourceSpans: JsonResourceSpans[] };
+        store(accepted, splitByTrace(json));
+        if (file) file.write(JSON.stringify(json) + '\n');
+      }
       // OTLP: partial_success is set only when something was rejected.
       callback(
         null,
@@ -201,13 +285,17 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise
     );
   });
 
-  const all = (): ReceivedSpan[] => [...byTrace.values()].flat();
+  const all = (): ReceivedSpan[] => [...byTrace.values()].flatMap((e) => e.spans);
   return {
     endpoint: `${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     spans: all,
-    trace: (id) => [...(byTrace.get(id) ?? [])],
+    trace: (id) => [...(byTrace.get(id)?.spans ?? [])],
     traceIds: () => [...byTrace.keys()],
+    otlpResourceSpans: (id) => (byTrace.get(id)?.chunks ?? []).map(chunkJson),
+    services: () => [...operations.keys()].sort(),
+    operations: (service) =>
+      [...(operations.get(service)?.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind - b.kind)),
     stats: () => ({ ...stats }),
     onSpans(listener) {
       listeners.add(listener);
@@ -236,6 +324,7 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise
     },
     clear() {
       byTrace.clear();
+      operations.clear();
       held = 0;
     },
     async close() {
