@@ -6,3 +6,5 @@ export { startFakeApiserver, mergePatch } from './fake-apiserver.js';
 export type { FakeApiserver, RecordedRequest } from './fake-apiserver.js';
 export { findTells, backgroundTells, expectedRouteName, formatViolations, describeSpan } from './tells.js';
 export type { TellSpan, TellOptions, Violation } from './tells.js';
+export { startLossyOtlpProxy } from './lossy-otlp-proxy.js';
+export type { LossyOtlpProxy, LossyOtlpProxyOptions, ProxiedSpan } from './lossy-otlp-proxy.js';
