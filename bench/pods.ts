@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pods-bench-'));
   const ports = { apiserver: await freePort(), etcd: await freePort(), webhook: await freePort() };
   const up = startProcess(
-    ['up', '--data-dir', dataDir, '--timing', 'fast', '--nodes', String(flags.nodes), '--mode', flags.mode, '--otlp-endpoint', receiver.endpoint,
+    ['up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--timing', 'fast', '--nodes', String(flags.nodes), '--mode', flags.mode, '--otlp-endpoint', receiver.endpoint,
       '--apiserver-port', String(ports.apiserver), '--etcd-port', String(ports.etcd), '--webhook-port', String(ports.webhook)],
     { env: { OTEL_BSP_SCHEDULE_DELAY: '500', OTEL_BSP_MAX_QUEUE_SIZE: '65536' } },
   );

@@ -14,6 +14,7 @@ export const UP_FLAGS = {
   nodes: { type: 'int', default: 1, metavar: 'N', help: 'simulated nodes, all served by one kubelet process' },
   'otlp-endpoint': { type: 'string', metavar: 'HOST:PORT', help: 'send spans here instead of the built-in receiver (default $OTEL_EXPORTER_OTLP_ENDPOINT)' },
   'otlp-listen': { type: 'string', default: '127.0.0.1:4317', metavar: 'HOST:PORT', help: 'address of the built-in OTLP receiver' },
+  'ui-listen': { type: 'string', default: '127.0.0.1:16686', metavar: 'HOST:PORT', help: "the built-in receiver's trace viewer and Jaeger v2 /api/v3 query API (port 0: any free port; \"off\": none)" },
   'traces-file': { type: 'string', metavar: 'PATH', help: 'the built-in receiver also appends OTLP/JSON lines here' },
   'apiserver-port': { type: 'int', default: 6443, metavar: 'PORT', help: 'apiserver HTTPS port on 127.0.0.1' },
   'etcd-port': { type: 'int', default: 2379, metavar: 'PORT', help: 'etcd client port on 127.0.0.1' },

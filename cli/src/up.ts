@@ -15,6 +15,7 @@ import {
 import { canBind, Supervisor } from './supervisor.js';
 import { splitHostPort } from './collector.js';
 import { ensureClusterFiles, WEBHOOK_SERVICE } from './cluster-files.js';
+import { startQueryServer, type QueryServer } from '../../shared/src/query-server.js';
 import { apiserverTracingConfig, checkUpFlags, nodeNames, planUp, UP_FLAGS, type UpPlan } from './up-plan.js';
 import { printCreationTraces } from './trace-printer.js';
 
@@ -61,7 +62,14 @@ async function readyNodes(client: KubeClient, names: readonly string[]): Promise
   return names.every((n) => ready.has(n));
 }
 
-function describe(plan: UpPlan, receiver: OtlpReceiver | undefined, kubeconfig: string, seconds: number, flags: { 'traces-file'?: string | undefined }): string {
+function describe(
+  plan: UpPlan,
+  receiver: OtlpReceiver | undefined,
+  query: QueryServer | undefined,
+  kubeconfig: string,
+  seconds: number,
+  flags: { 'traces-file'?: string | undefined },
+): string {
   return [
     `k8s-trace-sim is up in ${seconds.toFixed(1)} s (Kubernetes ${plan.kubeVersion}, ${plan.mode} mode, ${plan.nodeNames.length} node${plan.nodeNames.length === 1 ? '' : 's'}, data in ${plan.dataDir})`,
     ...(plan.configDir ? [`  tracing    as configured in ${plan.configDir}`] : []),
@@ -71,6 +79,7 @@ function describe(plan: UpPlan, receiver: OtlpReceiver | undefined, kubeconfig: 
     plan.builtinReceiver
       ? `  OTLP       ${receiver?.endpoint} (built-in receiver${flags['traces-file'] ? `, writing ${flags['traces-file']}` : ''})`
       : `  OTLP       spans go to ${plan.otlpEndpoint}`,
+    ...(query ? [`  viewer     ${query.url}/ (and Jaeger's /api/v3 query API)`] : []),
     '',
     `  export KUBECONFIG=${kubeconfig}`,
     '  kubectl run demo --image=nginx',
@@ -103,9 +112,11 @@ export const main: CommandMain = async (argv) => {
   for (const c of plan.children) {
     if ('port' in c.ready && !(await canBind(c.ready.host, c.ready.port))) busy.push(`${c.ready.host}:${c.ready.port} (${c.name})`);
   }
+  const ui = plan.builtinReceiver && flags['ui-listen'] !== 'off' ? splitHostPort(flags['ui-listen']) : undefined;
   if (plan.builtinReceiver) {
     const { host, port } = splitHostPort(flags['otlp-listen']);
     if (!(await canBind(host, port))) busy.push(`${flags['otlp-listen']} (OTLP receiver; use --otlp-endpoint to send spans to the collector already there)`);
+    if (ui && ui.port !== 0 && !(await canBind(ui.host, ui.port))) busy.push(`${flags['ui-listen']} (trace viewer; --ui-listen picks another address, off turns it off)`);
   }
   if (busy.length > 0) throw new Error(`address already in use: ${busy.join(', ')}`);
 
@@ -114,6 +125,7 @@ export const main: CommandMain = async (argv) => {
     const { host, port } = splitHostPort(flags['otlp-listen']);
     receiver = await startOtlpReceiver({ host, port, tracesFile: flags['traces-file'] });
   }
+  const query = receiver && ui ? await startQueryServer({ receiver, host: ui.host, port: ui.port }) : undefined;
 
   let shuttingDown = false;
   const supervisor = new Supervisor((child, code, signal) => {
@@ -126,6 +138,7 @@ export const main: CommandMain = async (argv) => {
     shuttingDown = true;
     admin.close();
     await supervisor.stopAll();
+    await query?.close();
     await receiver?.close();
     process.exit(exitCode);
   };
@@ -150,10 +163,11 @@ export const main: CommandMain = async (argv) => {
     shuttingDown = true;
     admin.close();
     await supervisor.stopAll();
+    await query?.close();
     await receiver?.close();
     throw err;
   }
-  process.stdout.write(describe(plan, receiver, files.adminKubeconfig, (Date.now() - started) / 1000, flags) + '\n');
+  process.stdout.write(describe(plan, receiver, query, files.adminKubeconfig, (Date.now() - started) / 1000, flags) + '\n');
   if (receiver && flags['print-traces']) {
     printCreationTraces(receiver, (t) => process.stdout.write('\n' + t), {
       quietMs: 1500,

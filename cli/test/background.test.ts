@@ -35,7 +35,7 @@ async function window(background: string, seconds: number): Promise<FileSpan[]> 
   const tracesFile = join(dataDir, 'traces.jsonl');
   const up = startProcess(
     [
-      'up', '--data-dir', dataDir, '--timing', 'fast', '--nodes', '2', '--background-traffic', background, '--print-traces=false',
+      'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--timing', 'fast', '--nodes', '2', '--background-traffic', background, '--print-traces=false',
       '--apiserver-port', String(await freePort()), '--etcd-port', String(await freePort()), '--webhook-port', String(await freePort()),
       '--otlp-listen', `127.0.0.1:${await freePort()}`, '--traces-file', tracesFile,
     ],

@@ -146,7 +146,7 @@ describe.skipIf(!existsSync(KUBECTL))('the README span catalogue against a real 
     const ports = { apiserver: await freePort(), etcd: await freePort(), webhook: await freePort() };
     const proc = startProcess(
       [
-        'up', '--data-dir', dataDir, '--timing', 'fast', '--mode', 'story',
+        'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--timing', 'fast', '--mode', 'story',
         '--apiserver-port', String(ports.apiserver), '--etcd-port', String(ports.etcd), '--webhook-port', String(ports.webhook),
         '--otlp-endpoint', receiver.endpoint,
       ],

@@ -39,7 +39,7 @@ beforeAll(async () => {
   const tracesFile = join(dataDir, 'traces.jsonl');
   up = startProcess(
     [
-      'up', '--data-dir', dataDir, '--timing', 'fast', '--kube-version', '1.27', '--config-dir', dir, '--print-traces=false',
+      'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--timing', 'fast', '--kube-version', '1.27', '--config-dir', dir, '--print-traces=false',
       '--apiserver-port', String(await freePort()), '--etcd-port', String(await freePort()), '--webhook-port', String(await freePort()),
       '--otlp-listen', `127.0.0.1:${otlp}`, '--traces-file', tracesFile,
     ],

@@ -53,7 +53,7 @@ beforeAll(async () => {
   tracesFile = join(dataDir, 'traces.jsonl');
   const ports = { apiserver: await freePort(), etcd: await freePort(), webhook: await freePort(), otlp: await freePort() };
   up = startProcess([
-    'up', '--data-dir', dataDir, '--timing', 'fast',
+    'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--timing', 'fast',
     '--apiserver-port', String(ports.apiserver), '--etcd-port', String(ports.etcd), '--webhook-port', String(ports.webhook),
     '--otlp-listen', `127.0.0.1:${ports.otlp}`, '--traces-file', tracesFile,
   ], { env: { OTEL_BSP_SCHEDULE_DELAY: '200' } });

@@ -163,7 +163,7 @@ async function runCase(profile: Profile, mode: 'story' | 'faithful'): Promise<Ru
   const tracesFile = join(dataDir, 'traces.jsonl');
   const up: RunningProcess = startProcess(
     [
-      'up', '--data-dir', dataDir, '--timing', 'fast', '--kube-version', profile, '--mode', mode, '--background-traffic', 'off',
+      'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--timing', 'fast', '--kube-version', profile, '--mode', mode, '--background-traffic', 'off',
       '--apiserver-port', String(await freePort()), '--etcd-port', String(await freePort()), '--webhook-port', String(await freePort()),
       '--otlp-listen', `127.0.0.1:${await freePort()}`, '--traces-file', tracesFile, '--print-traces=false',
     ],

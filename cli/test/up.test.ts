@@ -46,7 +46,7 @@ async function startUp(extra: string[] = []): Promise<{ up: RunningProcess; etcd
   const otlpPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'up-'));
   const up = startProcess([
-    'up', '--data-dir', dataDir, '--etcd-port', String(etcdPort), '--otlp-listen', `127.0.0.1:${otlpPort}`,
+    'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--etcd-port', String(etcdPort), '--otlp-listen', `127.0.0.1:${otlpPort}`,
     '--apiserver-port', String(await freePort()), '--webhook-port', String(await freePort()), '--timing', 'fast', ...extra,
   ]);
   procs.push(up);
@@ -88,12 +88,41 @@ describe('k8s-trace-sim up', () => {
     await new Promise((r) => srv.once('listening', r));
     const dataDir = mkdtempSync(join(tmpdir(), 'up-'));
     const up = startProcess([
-      'up', '--data-dir', dataDir, '--etcd-port', String(etcdPort), '--otlp-listen', `127.0.0.1:${await freePort()}`,
+      'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--etcd-port', String(etcdPort), '--otlp-listen', `127.0.0.1:${await freePort()}`,
       '--apiserver-port', String(await freePort()), '--webhook-port', String(await freePort()),
     ]);
     procs.push(up);
     expect(await up.exited).toBe(1);
     expect(up.output()).toContain(`address already in use: 127.0.0.1:${etcdPort} (etcd)`);
+  });
+
+  it('serves the trace viewer and the /api/v3 query API at the address it prints', async () => {
+    const uiPort = await freePort();
+    const { up } = await startUp(['--ui-listen', `127.0.0.1:${uiPort}`]);
+    await waitFor(() => up.output().includes('Press Ctrl-C to stop.'), 20_000);
+    expect(up.output()).toContain(`  viewer     http://127.0.0.1:${uiPort}/`);
+    const page = await fetch(`http://127.0.0.1:${uiPort}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    let services: string[] = [];
+    const end = Date.now() + 15_000;
+    const want = ['apiserver', 'etcd', 'kubelet', 'containerd'];
+    while (!want.every((w) => services.includes(w)) && Date.now() < end) {
+      const res = await fetch(`http://127.0.0.1:${uiPort}/api/v3/services`);
+      services = ((await res.json()) as { services: string[] }).services;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(services).toEqual(expect.arrayContaining(want));
+  });
+
+  it('refuses a busy viewer port and starts nothing', async () => {
+    const uiPort = await freePort();
+    const srv = createServer().listen(uiPort, '127.0.0.1');
+    servers.push(srv);
+    await new Promise((r) => srv.once('listening', r));
+    const { up } = await startUp(['--ui-listen', `127.0.0.1:${uiPort}`]);
+    expect(await up.exited).toBe(1);
+    expect(up.output()).toContain(`address already in use: 127.0.0.1:${uiPort} (trace viewer; --ui-listen picks another address, off turns it off)`);
   });
 
   it('kills its children when it is itself killed with SIGKILL', async () => {
