@@ -12,7 +12,7 @@ const FLAGS = {
   query: { type: 'string', metavar: 'URL', help: `the built-in receiver's query API, Jaeger v2 /api/v3 (the default backend, at ${DEFAULT_QUERY_URL})` },
   jaeger: { type: 'string', metavar: 'URL', help: 'a Jaeger v2 query endpoint (UI base URL, e.g. http://localhost:16686)' },
   tempo: { type: 'string', metavar: 'URL', help: 'a Tempo query frontend (e.g. http://localhost:3200)' },
-  header: { type: 'stringArray', metavar: 'KEY=VALUE', help: 'an HTTP header on every request, e.g. X-Scope-OrgID=tenant-1 (repeatable)' },
+  header: { type: 'stringArray', metavar: 'KEY=VALUE', help: 'an HTTP header on every request, e.g. X-Scope-OrgID=tenant-1 (repeatable; a comma also separates headers)' },
   'ca-file': { type: 'string', metavar: 'FILE', help: 'PEM CA certificates to trust for an https backend' },
   'insecure-skip-verify': { type: 'bool', default: false, help: "don't verify the backend's TLS certificate" },
   timeout: { type: 'duration', default: 30_000, metavar: 'DURATION', help: 'keep polling for missing spans this long' },
@@ -179,17 +179,20 @@ async function verify(argv: readonly string[]): Promise<number> {
       try {
         await backend.fetch(probe);
       } catch (err) {
-        throw new BackendError(`cannot query ${kind === 'query' ? 'the built-in receiver' : kind} at ${url}: ${(err as Error).message}`);
+        const msg = (err as Error).message;
+        // The default backend lives in `up`: nothing listening usually means it is not running.
+        const hint = kind === 'query' && /ECONNREFUSED/.test(msg) ? ' (is `k8s-trace-sim up` running? its query API listens there)' : '';
+        throw new BackendError(`cannot query ${kind === 'query' ? 'the built-in receiver' : kind} at ${url}: ${msg}${hint}`);
       }
     }
-    const text = flags.output === 'text';
-    if (text) {
+    const asText = flags.output === 'text';
+    if (asText) {
       const spans = traces.reduce((n, t) => n + t.spans.length, 0);
       process.stdout.write(`checking ${traces.length} traces (${spans} spans) from ${path} against ${kind} ${url}\n`);
     }
     const results = await pollTraces(traces, backend.fetch, { timeoutMs: flags.timeout });
     const summary = summarize(results);
-    if (text) {
+    if (asText) {
       const sorted = [...results].sort((a, b) => ORDER.indexOf(a.status) - ORDER.indexOf(b.status));
       process.stdout.write(sorted.flatMap(formatTrace).join('\n') + '\n' + formatSummary(summary) + '\n');
     } else {

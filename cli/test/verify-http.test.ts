@@ -275,7 +275,7 @@ describe('verify errors (exit 2)', () => {
     const port = await freePort();
     const { code, out } = await verify(['--manifest', manifest, '--query', `http://127.0.0.1:${port}`]);
     expect(code).toBe(2);
-    expect(out).toContain(`Error: cannot query the built-in receiver at http://127.0.0.1:${port}: GET http://127.0.0.1:${port}/api/v3/traces/${T1}: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(out).toContain(`Error: cannot query the built-in receiver at http://127.0.0.1:${port}: GET http://127.0.0.1:${port}/api/v3/traces/${T1}: connect ECONNREFUSED 127.0.0.1:${port} (is \`k8s-trace-sim up\` running?`);
   });
 
   it.each<[string, string[] | ((dir: string) => string[]), string]>([
