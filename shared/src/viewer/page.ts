@@ -60,7 +60,10 @@ th, td { padding: 3px 6px; border-bottom: 1px solid var(--line); vertical-align:
 #traces tbody tr { cursor: pointer; }
 #traces tbody tr:hover { background: #f1f8ff; }
 #traces tr.selected { background: var(--sel); }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+#traces { table-layout: fixed; }
+#traces td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+#traces .c-start { width: 108px; } #traces .c-svc { width: 112px; } #traces .c-num { width: 64px; } #traces .c-dur { width: 76px; }
 .errors { color: var(--err); font-weight: 600; }
 #trace-pane { flex: 1; display: flex; flex-direction: column; min-width: 0; }
 [hidden] { display: none !important; }
@@ -195,7 +198,7 @@ function renderList() {
     return el('tr', { 'data-trace-id': s.traceId, class: s.traceId === state.traceId ? 'selected' : '', onclick: () => { location.hash = 'trace=' + s.traceId; } }, [
       el('td', { text: time, title: s.traceId }),
       el('td', {}, [serviceTag(s.rootServiceName || '')]),
-      el('td', { class: 'root', text: s.rootOperationName || '(no root span yet)' }),
+      el('td', { class: 'root', text: s.rootOperationName || '(no root span yet)', title: s.rootOperationName || '' }),
       el('td', { class: 'num spans', text: String(s.spanCount || 0) }),
       el('td', { class: 'num duration', text: formatDuration(Number(end - start)) }),
       el('td', { class: 'num' + (errors ? ' errors' : ''), text: errors ? String(errors) : '' }),
@@ -206,8 +209,9 @@ function renderList() {
 
 async function openTrace(traceId, spanId) {
   const r = await getJson('api/v3/traces/' + encodeURIComponent(traceId) + '?raw_traces=true');
+  // A live refresh of the open trace keeps the selected span; another trace starts with none.
+  state.spanId = spanId || (traceId === state.traceId ? state.spanId : '');
   state.traceId = traceId;
-  state.spanId = spanId || state.spanId;
   for (const tr of $('traces').tBodies[0].rows) tr.classList.toggle('selected', tr.dataset.traceId === traceId);
   $('trace-empty').hidden = r.status === 200;
   $('trace').hidden = r.status !== 200;
@@ -267,8 +271,14 @@ function renderTrace() {
 
 function selectSpan(spanId) {
   state.spanId = spanId;
-  for (const row of document.querySelectorAll('.span-row')) row.classList.toggle('selected', row.dataset.spanId === spanId);
+  let selected = null;
+  for (const row of document.querySelectorAll('.span-row')) {
+    row.classList.toggle('selected', row.dataset.spanId === spanId);
+    if (row.dataset.spanId === spanId) selected = row;
+  }
   renderSpan();
+  // After the details open below, which shortens the waterfall.
+  if (selected) selected.scrollIntoView({ block: 'nearest' });
 }
 
 function kvTable(cls, kvs) {
@@ -292,7 +302,7 @@ function renderSpan() {
   box.replaceChildren(
     el('h3', {}, [swatch(s.service), ' ', el('span', { class: 'span-name', text: s.name })]),
     el('div', { class: 'meta' }, [
-      s.service + ' · ' + kindLabel(s.kind) + ' · ', el('span', { class: 'status' + (s.status.code === 2 ? ' status-error' : ''), text: statusLabel(s.status.code) + (s.status.message ? ': ' + s.status.message : '') }),
+      s.service + ' · ' + kindLabel(s.kind) + ' · ', el('span', { class: 'span-status' + (s.status.code === 2 ? ' status-error' : ''), text: statusLabel(s.status.code) + (s.status.message ? ': ' + s.status.message : '') }),
       ' · ' + formatDuration(row.duration) + ' · starts at +' + formatDuration(row.offset),
     ]),
     el('div', { class: 'meta' }, ['span ', el('code', { text: s.spanId }), s.parentSpanId ? ' · parent ' : '', s.parentSpanId ? el('code', { text: s.parentSpanId }) : null]),
@@ -371,6 +381,7 @@ const BODY = String.raw`
     <div id="list-status" class="status"></div>
     <div class="scroll">
       <table id="traces">
+        <colgroup><col class="c-start"><col class="c-svc"><col><col class="c-num"><col class="c-dur"><col class="c-num"></colgroup>
         <thead><tr><th>start</th><th>service</th><th>root span</th><th class="num">spans</th><th class="num">duration</th><th class="num">errors</th></tr></thead>
         <tbody></tbody>
       </table>
@@ -392,7 +403,7 @@ export function viewerHtml(): string {
   const functions = VIEWER_FUNCTIONS.map((f) => f.toString()).join('\n\n');
   return (
     '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>k8s-trace-sim traces</title>\n' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n<link rel="icon" href="data:,">\n<title>k8s-trace-sim traces</title>\n' +
     `<style>${STYLE}</style>\n</head>\n<body>${BODY}<script>\n${functions}\n${SCRIPT}</script>\n</body>\n</html>\n`
   );
 }
