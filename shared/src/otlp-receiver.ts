@@ -162,7 +162,7 @@ interface JsonResourceSpans {
  * reshuffles a batch the same way). The texts are kept rather than objects: a string costs a
  * byte a character, an object graph several times that.
  */
-export function splitByTrace(data: { resourceSpans: JsonResourceSpans[] }): Map<string, OtlpChunk[]> {
+function splitByTrace(data: { resourceSpans: JsonResourceSpans[] }): Map<string, OtlpChunk[]> {
   const out = new Map<string, OtlpChunk[]>();
   for (const rs of data.resourceSpans) {
     const resource = JSON.stringify(rs.resource);

@@ -16,8 +16,8 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-async function start(): Promise<{ base: string; send: (resourceSpans: unknown[]) => Promise<void> }> {
-  receiver = await startOtlpReceiver();
+async function start(receiverOptions: { maxSpans?: number } = {}): Promise<{ base: string; send: (resourceSpans: unknown[]) => Promise<void> }> {
+  receiver = await startOtlpReceiver(receiverOptions);
   server = await startQueryServer({ receiver });
   const Svc = lookupService(loadProto('otlp/trace_service.proto'), 'opentelemetry.proto.collector.trace.v1.TraceService');
   const c = new Svc(receiver.endpoint, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
@@ -351,6 +351,15 @@ describe('query server: Jaeger v2 /api/v3 over the receiver', () => {
     receiver!.clear();
     expect((await fetchText(`${base}/api/v3/services`)).body).toBe('{}');
     expect(receiver!.otlpResourceSpans(T)).toEqual([]);
+  });
+
+  it('keeps services and operations after their traces are evicted, as Jaeger does', async () => {
+    const { base, send } = await start({ maxSpans: 1 });
+    await sendFixture(send);
+    expect(receiver!.traceIds()).toEqual([U]);
+    expect(receiver!.otlpResourceSpans(T)).toEqual([]);
+    expect(JSON.parse((await fetchText(`${base}/api/v3/services`)).body)).toEqual({ services: ['apiserver', 'etcd'] });
+    expect((await fetchText(`${base}/api/v3/traces/${T}`)).status).toBe(404);
   });
 
   it('serves the viewer page, HEAD without a body, 404 elsewhere', async () => {
