@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CLI, freePort, startProcess, waitForListen, type RunningProcess } from '../../shared/src/testing/index.js';
+import { freePort, startProcess, waitForListen, type RunningProcess } from '../../shared/src/testing/index.js';
 
 // The page functions below run in the browser; this project compiles without the DOM library.
 declare const getComputedStyle: (e: unknown) => { backgroundColor: string; paddingLeft: string };
@@ -95,17 +95,8 @@ describe.skipIf(!existsSync(CHROMIUM))('viewer in a browser', () => {
       '--etcd-port', String(await freePort()), '--apiserver-port', String(await freePort()), '--webhook-port', String(await freePort()),
     ];
     ui = `http://127.0.0.1:${uiPort}`;
-    const upHelp = execFileSync(process.execPath, [CLI, 'up', '--help'], { encoding: 'utf8' });
-    if (upHelp.includes('--ui-listen')) {
-      procs.push(startProcess([...upArgs, '--otlp-listen', `127.0.0.1:${otlpPort}`, '--ui-listen', `127.0.0.1:${uiPort}`]));
-    } else {
-      // Until `up` serves the viewer itself: the collector serves it, and up sends there.
-      const collector = startProcess(['collector', '--listen', `127.0.0.1:${otlpPort}`, '--ui-listen', `127.0.0.1:${uiPort}`]);
-      procs.push(collector);
-      await waitForListen({ host: '127.0.0.1', port: uiPort });
-      procs.push(startProcess([...upArgs, '--otlp-endpoint', `127.0.0.1:${otlpPort}`]));
-    }
-    const up = procs.at(-1) as RunningProcess;
+    const up = startProcess([...upArgs, '--otlp-listen', `127.0.0.1:${otlpPort}`, '--ui-listen', `127.0.0.1:${uiPort}`]);
+    procs.push(up);
     await waitFor('up to be ready', async () => (up.output().includes('Press Ctrl-C to stop.') ? true : undefined), 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${up.output()}`);
     });
