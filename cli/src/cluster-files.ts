@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderKubeconfig } from '../../shared/src/index.js';
@@ -59,12 +60,18 @@ export async function ensureClusterFiles(
     writeFileSync(join(pkiDir, 'ca.crt'), ca.cert);
     writeFileSync(join(pkiDir, 'ca.key'), ca.key, { mode: 0o600 });
   }
-  await leaf(pkiDir, 'apiserver', ca, {
-    commonName: 'kube-apiserver',
-    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-    ips: ['127.0.0.1'],
-    usage: 'server',
-  }, freshCa);
+  // The serving certificate names the host the kubeconfigs use (a compose
+  // service name, say); a kept one without it is issued again with it.
+  const host = new URL(opts.apiserverUrl).hostname.replace(/^\[(.*)\]$/, '$1');
+  const hostIsIp = /^[\d.]+$/.test(host) || host.includes(':');
+  const dnsNames = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+  const ips = ['127.0.0.1'];
+  if (hostIsIp && !ips.includes(host)) ips.push(host);
+  if (!hostIsIp && !dnsNames.includes(host)) dnsNames.push(host);
+  const keptServing = readPair(join(pkiDir, 'apiserver.crt'), join(pkiDir, 'apiserver.key'));
+  const names = keptServing ? (new X509Certificate(keptServing.cert).subjectAltName ?? '').split(', ') : [];
+  const servingCovers = names.includes(hostIsIp ? `IP Address:${host}` : `DNS:${host}`);
+  await leaf(pkiDir, 'apiserver', ca, { commonName: 'kube-apiserver', dnsNames, ips, usage: 'server' }, freshCa || !servingCovers);
   const webhookCertDir = join(pkiDir, 'webhook');
   mkdirSync(webhookCertDir, { recursive: true });
   const svc = `${WEBHOOK_SERVICE.name}.${WEBHOOK_SERVICE.namespace}.svc`;

@@ -32,6 +32,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'a mutating admission webhook (AdmissionReview v1 over HTTPS) that labels and annotates pods',
     load: async () => (await import('../../webhook/src/main.js')).main,
   },
+  pki: {
+    summary: "write the cluster's CA, certificates and kubeconfigs, for processes started without `up`",
+    load: async () => (await import('./pki-command.js')).main,
+  },
   up: {
     summary: 'start the whole simulator, each component as its own process, with a built-in OTLP receiver',
     load: async () => (await import('./up.js')).main,

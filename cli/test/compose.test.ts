@@ -526,7 +526,7 @@ describe('docker-compose.yaml, read as a file', () => {
       expect(bad.code, `${n} with --no-such-flag`).not.toBe(0);
       checked.push(n);
     }
-    expect(checked.sort()).toEqual([...COMPONENTS, 'verify'].sort());
+    expect(checked.sort()).toEqual([...COMPONENTS, 'init', 'verify'].sort());
   });
 
   it('mirrors the flags `up` gives each process, apart from documented differences', () => {
