@@ -164,7 +164,7 @@ describe.skipIf(!existsSync(KUBECTL))('the README span catalogue against a real 
     // Wait on the spans, not with kubectl polls: those would be requests the catalogue does not cover.
     const seen = (): Set<string> => new Set(receiver.spans().filter((s) => s.startTimeUnixNano >= t0).map((s) => tripleOf(svc(s), s.name, s.kind)));
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !rows.every((r) => seen().has(rowKey(r)))) await sleep(500);
+    while (Date.now() < deadline && !rows.every((r) => r.line.includes('(occasional:') || seen().has(rowKey(r)))) await sleep(500);
     const tEnd = nowNs();
     // Let the batch processors flush whatever ended inside the window (parents included).
     await sleep(2000);
@@ -191,9 +191,9 @@ describe.skipIf(!existsSync(KUBECTL))('the README span catalogue against a real 
     expect(missing).toEqual([]);
   });
 
-  it('every catalogue row was seen', () => {
+  it('every catalogue row was seen (but those marked occasional)', () => {
     const seen = new Set(windowSpans.map((s) => tripleOf(svc(s), s.name, s.kind)));
-    expect(rows.filter((r) => !seen.has(rowKey(r))).map((r) => r.line)).toEqual([]);
+    expect(rows.filter((r) => !seen.has(rowKey(r)) && !r.line.includes('(occasional:')).map((r) => r.line)).toEqual([]);
   });
 
   it("every span carries its row's key attributes", () => {
