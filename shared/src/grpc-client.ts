@@ -1,6 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { Metadata, status as GrpcStatus, type CallOptions, type Client, type MethodDefinition } from '@grpc/grpc-js';
-import { wireSize } from './proto.js';
 import { injectIntoMetadata } from './propagation.js';
 import { grpcErrorOf } from './grpc-errors.js';
 import {
@@ -47,12 +46,26 @@ export function tracedCall<Req, Res>(
   const span = t.tracer.startSpan(start.name, { kind: start.kind, attributes: start.attributes }, ctx);
   injectIntoMetadata(trace.setSpan(ctx, span), md);
   const events = t.profile.messageEvents !== 'none';
-  if (events) {
-    const ev = grpcMessageEvent(t.profile, 'SENT', 1, wireSize(def.requestSerialize, req));
-    if (ev) span.addEvent('message', ev);
-  }
+  // The sizes are those of the bytes on the wire: the events are recorded as
+  // grpc-js serializes the request and before it decodes the reply, so no
+  // message is encoded twice.
+  let receivedSize = 0;
+  const serialize = events
+    ? (v: Req): Buffer => {
+        const b = def.requestSerialize(v);
+        const ev = grpcMessageEvent(t.profile, 'SENT', 1, b.length);
+        if (ev) span.addEvent('message', ev);
+        return b;
+      }
+    : def.requestSerialize;
+  const deserialize = events
+    ? (b: Buffer): Res => {
+        receivedSize = b.length;
+        return def.responseDeserialize(b);
+      }
+    : def.responseDeserialize;
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, md, options, (err, res) => {
+    client.makeUnaryRequest(def.path, serialize, deserialize, req, md, options, (err, res) => {
       if (err) {
         const { code, message } = grpcErrorOf(err);
         if (messageEventsOnError(t.profile)) {
@@ -66,7 +79,7 @@ export function tracedCall<Req, Res>(
         return;
       }
       if (events) {
-        const ev = grpcMessageEvent(t.profile, 'RECEIVED', 1, wireSize(def.responseSerialize, res as Res));
+        const ev = grpcMessageEvent(t.profile, 'RECEIVED', 1, receivedSize);
         if (ev) span.addEvent('message', ev);
       }
       span.setAttributes(grpcStatusAttributes(t.profile, GrpcStatus.OK));
