@@ -42,6 +42,12 @@ export interface OtlpReceiverOptions {
   maxSpans?: number;
   /** Appends each accepted batch here as one OTLP/JSON line, as the Collector's file exporter does. */
   tracesFile?: string;
+  /**
+   * Keep each trace as it arrived in OTLP/JSON too, for the query API
+   * (default true). A load generator's receiver that only counts spans turns
+   * it off: the conversion costs as much as the decoding.
+   */
+  keepOtlpJson?: boolean;
 }
 
 /** One OTLP operation name seen for a service, as Jaeger's store indexes them. */
@@ -210,6 +216,7 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise
     if (!e) byTrace.set(traceId, (e = { spans: [], chunks: [] }));
     return e;
   };
+  const keepJson = opts.keepOtlpJson ?? true;
   const store = (spans: ReceivedSpan[], chunks: Map<string, OtlpChunk[]>): void => {
     for (const s of spans) {
       entry(s.traceId).spans.push(s);
@@ -259,9 +266,11 @@ export async function startOtlpReceiver(opts: OtlpReceiverOptions = {}): Promise
       stats.spansAccepted += accepted.length;
       stats.spansRejected += rejected;
       if (accepted.length > 0) {
-        const json = tracesDataToJson(acceptedRaw) as unknown as { resourceSpans: JsonResourceSpans[] };
-        store(accepted, splitByTrace(json));
-        if (file) file.write(JSON.stringify(json) + '\n');
+        if (keepJson || file) {
+          const json = tracesDataToJson(acceptedRaw) as unknown as { resourceSpans: JsonResourceSpans[] };
+          store(accepted, keepJson ? splitByTrace(json) : new Map());
+          if (file) file.write(JSON.stringify(json) + '\n');
+        } else store(accepted, new Map());
       }
       // OTLP: partial_success is set only when something was rejected.
       callback(

@@ -127,6 +127,23 @@ describe('OTLP receiver', () => {
   });
 });
 
+describe('OTLP receiver without the OTLP/JSON copy', () => {
+  it('still holds, indexes and counts every span, and keeps no JSON', async () => {
+    const r = await startOtlpReceiver({ keepOtlpJson: false });
+    const client = exportClient(r.endpoint);
+    const span = (t: string, s: string) => ({ traceId: id(t.repeat(32)), spanId: id(s.repeat(16)), name: `${t}${s}` });
+    await client.exportRaw({
+      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'etcd' } }] }, scopeSpans: [{ spans: [span('a', '1'), span('a', '2')] }] }],
+    });
+    expect(r.spans().map((s) => s.name).sort()).toEqual(['a1', 'a2']);
+    expect(r.services()).toEqual(['etcd']);
+    expect(r.stats().spansAccepted).toBe(2);
+    expect(r.otlpResourceSpans('a'.repeat(32))).toEqual([]);
+    client.close();
+    await r.close();
+  });
+});
+
 describe('invalidSpanReason', () => {
   it.each([
     ['valid root', { traceId: id('01'.repeat(16)), spanId: id('02'.repeat(8)) }, undefined],
