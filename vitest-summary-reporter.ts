@@ -2,10 +2,11 @@ import type { Reporter, TestModule } from 'vitest/node';
 
 /**
  * Ends the run with one plain `N passed, N failed, N skipped` line, which CI
- * systems that do not parse vitest's own summary can read.
+ * systems that do not parse vitest's own summary can read, and a second line
+ * when errors outside any test (an uncaught exception) failed the run anyway.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<unknown>): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -18,5 +19,6 @@ export default class SummaryReporter implements Reporter {
       }
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    if (errors.length > 0) process.stdout.write(`${errors.length} unhandled error${errors.length === 1 ? '' : 's'} outside the tests: the run fails\n`);
   }
 }

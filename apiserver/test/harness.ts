@@ -85,6 +85,8 @@ export async function request(
   const p = await pki();
   const cert = o.cert === undefined ? p.admin : o.cert;
   const session = http2.connect(url, { ca: p.ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) });
+  // A session error (the server going away) reaches the request as a stream error; unheard here it would crash the run.
+  session.on('error', () => undefined);
   try {
     return await new Promise<RawResponse>((resolve, reject) => {
       const payload = o.body === undefined ? undefined : typeof o.body === 'string' || Buffer.isBuffer(o.body) ? o.body : JSON.stringify(o.body);
@@ -140,6 +142,7 @@ export interface WatchStream {
 export async function watch(url: string, path: string, headers: Record<string, string> = {}): Promise<WatchStream> {
   const p = await pki();
   const session = http2.connect(url, { ca: p.ca.cert, cert: p.admin.cert, key: p.admin.key });
+  session.on('error', () => undefined);
   const req = session.request({ ':method': 'GET', ':path': path, ...headers });
   const events: WatchEventLine[] = [];
   const waiters: (() => void)[] = [];

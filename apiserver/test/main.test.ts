@@ -88,6 +88,7 @@ describe('k8s-trace-sim apiserver (the process)', () => {
     expect(p.output()).toContain('no --tls-cert-file given');
     const status = await new Promise<number>((resolve, reject) => {
       const s = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+      s.on('error', reject);
       const req = s.request({ ':path': '/readyz' });
       req.on('response', (h) => resolve(Number(h[':status'])));
       req.on('error', reject);
