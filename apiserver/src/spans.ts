@@ -247,6 +247,11 @@ export function admissionSpan(
  * Go never sets request.TLS on a client request, so v1.12's http.scheme reads
  * "http" for the https call.
  */
+/** The host:port of a URL exactly as written (WHATWG URL would drop a :443 that Go keeps and sends as Host). */
+export function goUrlHost(goUrl: string): string | undefined {
+  return /^[a-z]+:\/\/([^/?#]*)/i.exec(goUrl)?.[1];
+}
+
 export function webhookClientAttributes(profile: ApiserverProfile, goUrl: string, body: { userAgent: string; contentLength: number }): Attributes {
   const url = new URL(goUrl);
   const attrs = httpClientStartAttributes(profile.otelhttp, {
@@ -258,7 +263,7 @@ export function webhookClientAttributes(profile: ApiserverProfile, goUrl: string
     requestTls: false,
   });
   if (profile.otelhttp.keys === 'v0.35') {
-    const host = /^[a-z]+:\/\/([^/?#]*)/i.exec(goUrl)?.[1] ?? url.host;
+    const host = goUrlHost(goUrl) ?? url.host;
     return { ...attrs, 'http.url': goUrl, 'http.host': host };
   }
   return { ...attrs, 'url.full': goUrl };

@@ -2,7 +2,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { checkServerIdentity as nodeCheck, type PeerCertificate } from 'node:tls';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { httpClientEndAttributes, httpClientSpanName, httpClientStatus, injectIntoHeaders } from '../../shared/src/index.js';
-import { webhookClientAttributes, webhookTransportError } from './spans.js';
+import { goUrlHost, webhookClientAttributes, webhookTransportError } from './spans.js';
 import type { RequestTrace } from './trace-context.js';
 
 /** Where a webhook is reached: the URL Go would build (spans, errors) and where we really connect. */
@@ -75,7 +75,7 @@ export class WebhookClient {
     );
     const headers: Record<string, string> = {
       // Go sends the URL's host (the service name and port), not the mapped address we dial.
-      host: /^[a-z]+:\/\/([^/?#]*)/i.exec(t.goUrl)?.[1] ?? t.servername,
+      host: goUrlHost(t.goUrl) ?? t.servername,
       'content-type': 'application/json',
       accept: 'application/json, */*',
       'user-agent': userAgent,

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderKubeconfig } from '../../shared/src/index.js';
 import { createCA, issueCert, type KeyPair } from '../../shared/src/pki.js';
+import { isIpLiteral } from '../../shared/src/otelgrpc.js';
 
 /** Where the webhook answers, as the MutatingWebhookConfiguration names it (a Service reference). */
 export const WEBHOOK_SERVICE = { namespace: 'webhook-system', name: 'pod-mutator', path: '/mutate-v1-pod' } as const;
@@ -63,7 +64,7 @@ export async function ensureClusterFiles(
   // The serving certificate names the host the kubeconfigs use (a compose
   // service name, say); a kept one without it is issued again with it.
   const host = new URL(opts.apiserverUrl).hostname.replace(/^\[(.*)\]$/, '$1');
-  const hostIsIp = /^[\d.]+$/.test(host) || host.includes(':');
+  const hostIsIp = isIpLiteral(host);
   const dnsNames = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
   const ips = ['127.0.0.1'];
   if (hostIsIp && !ips.includes(host)) ips.push(host);

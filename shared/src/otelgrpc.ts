@@ -62,7 +62,8 @@ export function parsePeer(peer: string | undefined): Peer | undefined {
   return { host: m[1], port };
 }
 
-function isIp(host: string): boolean {
+/** An IPv4 or IPv6 literal (no brackets), as net.ParseIP would accept it for our purposes. */
+export function isIpLiteral(host: string): boolean {
   return IPV4.test(host) || host.includes(':');
 }
 
@@ -72,7 +73,7 @@ export function peerAttributes(profile: OtelGrpcProfile, peer: Peer | undefined)
     case 'v0.20':
       return { 'net.peer.ip': peer.host, 'net.peer.port': String(peer.port) };
     case 'v0.42':
-      return isIp(peer.host)
+      return isIpLiteral(peer.host)
         ? { 'net.sock.peer.addr': peer.host, 'net.sock.peer.port': peer.port }
         : { 'net.peer.name': peer.host, 'net.peer.port': peer.port };
     case 'v0.61':

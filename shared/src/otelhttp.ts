@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, type Attributes, type SpanStatus } from '@opentelemetry/api';
+import { isIpLiteral } from './otelgrpc.js';
 
 /**
  * What one release of go.opentelemetry.io/contrib/.../otelhttp puts on a span
@@ -36,9 +37,6 @@ export interface HttpServerRequestInfo {
   readonly requestContentLength?: number;
 }
 
-function isIpLiteral(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
-}
 
 /** Attributes otelhttp's handler sets when the request arrives, in its order. */
 export function httpServerStartAttributes(profile: OtelHttpProfile, r: HttpServerRequestInfo): Attributes {
