@@ -10,7 +10,14 @@ export default class SummaryReporter implements Reporter {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
+    // A failing beforeAll or import fails its suite and leaves its tests skipped.
+    let brokenSuites = 0;
     for (const m of modules) {
+      const suites = [...m.children.allSuites()];
+      const failedTests = (x: { children: { allTests(): Iterable<{ result(): { state: string } }> } }): boolean =>
+        [...x.children.allTests()].some((t) => t.result().state === 'failed');
+      brokenSuites += suites.filter((su) => su.state() === 'failed' && !failedTests(su)).length;
+      if (m.state() === 'failed' && !failedTests(m) && !suites.some((su) => su.state() === 'failed')) brokenSuites++;
       for (const t of m.children.allTests()) {
         const state = t.result().state;
         if (state === 'passed') passed++;
@@ -19,6 +26,7 @@ export default class SummaryReporter implements Reporter {
       }
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    if (brokenSuites > 0) process.stdout.write(`${brokenSuites} suite${brokenSuites === 1 ? '' : 's'} failed outside any test (a hook or an import): the run fails\n`);
     if (errors.length > 0) process.stdout.write(`${errors.length} unhandled error${errors.length === 1 ? '' : 's'} outside the tests: the run fails\n`);
   }
 }

@@ -161,20 +161,29 @@ async function runCase(profile: Profile, mode: 'story' | 'faithful'): Promise<Ru
   const dataDir = mkdtempSync(join(tmpdir(), `realism-${profile}-${mode}-`));
   const home = mkdtempSync(join(tmpdir(), 'realism-home-'));
   const tracesFile = join(dataDir, 'traces.jsonl');
-  const up: RunningProcess = startProcess(
-    [
-      'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--timing', 'fast', '--kube-version', profile, '--mode', mode, '--background-traffic', 'off',
-      '--apiserver-port', String(await freePort()), '--etcd-port', String(await freePort()), '--webhook-port', String(await freePort()),
-      '--otlp-listen', `127.0.0.1:${await freePort()}`, '--traces-file', tracesFile, '--print-traces=false',
-    ],
-    { env: { OTEL_BSP_SCHEDULE_DELAY: '200', K8S_TRACE_SIM_SEED: '4' } },
-  );
-  try {
+  // freePort's port can be taken by another test's process before a child binds it: start again on new ports then.
+  let up: RunningProcess | undefined;
+  for (let attempt = 1; !up; attempt++) {
+    const p = startProcess(
+      [
+        'up', '--ui-listen', '127.0.0.1:0', '--data-dir', dataDir, '--timing', 'fast', '--kube-version', profile, '--mode', mode, '--background-traffic', 'off',
+        '--apiserver-port', String(await freePort()), '--etcd-port', String(await freePort()), '--webhook-port', String(await freePort()),
+        '--otlp-listen', `127.0.0.1:${await freePort()}`, '--traces-file', tracesFile, '--print-traces=false',
+      ],
+      { env: { OTEL_BSP_SCHEDULE_DELAY: '200', K8S_TRACE_SIM_SEED: '4' } },
+    );
     const end = Date.now() + 40_000;
-    while (!up.output().includes('Press Ctrl-C to stop.')) {
-      if (Date.now() > end || up.child.exitCode !== null) throw new Error(`up did not start:\n${up.output()}`);
+    while (!p.output().includes('Press Ctrl-C to stop.')) {
+      if (p.child.exitCode !== null && attempt < 3 && /address already in use/.test(p.output())) break;
+      if (Date.now() > end || p.child.exitCode !== null) {
+        await p.stop('SIGINT');
+        throw new Error(`up did not start:\n${p.output()}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
+    if (p.output().includes('Press Ctrl-C to stop.')) up = p;
+  }
+  try {
     const kubectl = async (...args: string[]): Promise<string> =>
       (await exec(KUBECTL, ['--cache-dir', join(home, 'cache'), ...args], { env: { ...process.env, HOME: home, KUBECONFIG: join(dataDir, 'kubeconfig') }, timeout: 60_000 })).stdout;
     await kubectl('get', 'nodes');
